@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// steppewatch's command line: run | once | check-config | demo (contract in DESIGN.md).
+
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config/load.js';
+import { ConsoleSink } from './delivery/console.js';
+import type { AlertSink } from './delivery/sink.js';
+import { TelegramSink } from './delivery/telegram.js';
+import { runDemo } from './demo/demo.js';
+import { EnvError, readEnv, type Env } from './env.js';
+import { createLogger, type Logger } from './log.js';
+import { openStore, StoreError } from './store/open.js';
+import { VERSION } from './version.js';
+import { runCycle } from './worker/cycle.js';
+import { startWorker } from './worker/worker.js';
+
+const USAGE = `steppewatch ${VERSION} — news feeds → multilingual watchlists → one Telegram alert per story
+
+Usage:
+  steppewatch run [--config FILE]            poll on the schedule, deliver alerts (long-running)
+  steppewatch once [--config FILE]           one full cycle, then exit
+  steppewatch check-config [--config FILE]   validate the config and print a summary
+  steppewatch demo                           offline demo on bundled sample feeds
+
+Options:
+  -c, --config FILE   config file (default: $STEPPEWATCH_CONFIG, else config/steppewatch.yaml)
+  -h, --help          this help
+  -v, --version       print the version
+
+Environment: TELEGRAM_BOT_TOKEN (absent: alerts go to stdout), TELEGRAM_API_ROOT,
+DATABASE_URL (default sqlite:./data/steppewatch.db), LOG_LEVEL (default info).
+`;
+
+/** An error the user can fix, printed without a stack; exit code 1. */
+function isUserError(error: unknown): error is Error {
+  return error instanceof ConfigError || error instanceof StoreError || error instanceof EnvError;
+}
+
+function createSink(env: Env, log: Logger): AlertSink {
+  if (!env.TELEGRAM_BOT_TOKEN) {
+    log.info('TELEGRAM_BOT_TOKEN is not set: alerts go to stdout (dry run)');
+    return new ConsoleSink();
+  }
+  return new TelegramSink({ token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT });
+}
+
+function describeConfig(config: Config): string {
+  const used = new Set(config.channels.flatMap((c) => c.watchlists));
+  const lines = [
+    `${config.file}: OK`,
+    `  schedule:   ${config.schedule}${config.timezone ? ` (${config.timezone})` : ''}`,
+    `  feeds:      ${config.feeds.length}`,
+    ...config.feeds.map((f) => `    - ${f.name ?? '(feed title)'} <${f.url}>${f.language ? ` [${f.language}]` : ''}`),
+    `  watchlists: ${[...config.watchlists.keys()].map((name) => (used.has(name) ? name : `${name} (unused)`)).join(', ')}`,
+    `  channels:   ${config.channels.length}`,
+    ...config.channels.map((c) => `    - ${c.chat}${c.threadId !== null ? ` topic ${c.threadId}` : ''} ← ${c.watchlists.join(', ')}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0] ?? ''}"`);
+
+  const env = readEnv();
+  const log = createLogger({ level: env.LOG_LEVEL, secrets: env.TELEGRAM_BOT_TOKEN ? [env.TELEGRAM_BOT_TOKEN] : [] });
+  const configFile = values.config ?? env.STEPPEWATCH_CONFIG;
+
+  switch (command) {
+    case 'check-config': {
+      process.stdout.write(describeConfig(loadConfig(configFile)));
+      return 0;
+    }
+    case 'once': {
+      const config = loadConfig(configFile);
+      const store = openStore(env.DATABASE_URL);
+      try {
+        const report = await runCycle({ config, store, sink: createSink(env, log), log });
+        if (report.delivery.pending > 0) {
+          log.warn({ pending: report.delivery.pending }, 'alerts still queued; they go out on the next run');
+        }
+      } finally {
+        await store.close();
+      }
+      return 0;
+    }
+    case 'run': {
+      const config = loadConfig(configFile);
+      const store = openStore(env.DATABASE_URL);
+      const worker = startWorker({ config, store, sink: createSink(env, log), log });
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        signals++;
+        if (signals > 1) {
+          log.warn({ signal }, 'second signal: exiting now');
+          process.exit(130);
+        }
+        void worker.stop(signal);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      await worker.stopped;
+      await store.close();
+      log.info('stopped');
+      return 0;
+    }
+    case 'demo':
+      await runDemo({ log: createLogger({ level: process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn' }) });
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`steppewatch: ${(error as Error).message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (isUserError(error)) {
+      process.stderr.write(`${error.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`steppewatch: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

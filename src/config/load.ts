@@ -1,0 +1,222 @@
+// Loads a config file: YAML → ${ENV} interpolation → zod validation → checks across keys
+// (cron, queries, watchlist names). Every problem is reported as `FILE: path.to.key: what is wrong`.
+
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import cron from 'node-cron';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { QueryError } from '../match/query.js';
+import { compileWatchlist, type Watchlist } from '../match/matcher.js';
+import { BUNDLED_CONFIG_DIR } from './paths.js';
+import { ConfigSchema, type RawConfig } from './schema.js';
+
+export interface FeedConfig {
+  url: string;
+  name?: string;
+  language?: string;
+}
+
+export interface ChannelConfig {
+  /** chat id or @username, as Telegram takes it */
+  chat: string;
+  threadId: number | null;
+  watchlists: string[];
+}
+
+export interface Config {
+  file: string;
+  schedule: string;
+  timezone?: string;
+  feeds: FeedConfig[];
+  /** every watchlist the config may use: its own and the bundled presets */
+  watchlists: Map<string, Watchlist>;
+  channels: ChannelConfig[];
+  fetch: { timeoutMs: number; maxBytes: number; concurrency: number };
+  backlog: { windowMs: number; maxItems: number };
+  dedup: { windowMs: number };
+  delivery: { maxWaitMs: number };
+}
+
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(problems.map((p) => `${file}: ${p.path}: ${p.message}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+type PathPart = string | number;
+
+function formatPath(path: readonly PathPart[]): string {
+  return path.length === 0 ? '(top level)' : path.join('.');
+}
+
+/**
+ * Replaces `${VAR}` and `${VAR:-default}` in string values. Done on parsed values, not raw text,
+ * so an environment value can never inject YAML structure.
+ */
+function interpolate(value: unknown, path: PathPart[], env: NodeJS.ProcessEnv, problems: ConfigProblem[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/gu, (_whole, name: string, fallback?: string) => {
+      const found = env[name];
+      if (found !== undefined && found !== '') return found;
+      if (fallback !== undefined) return fallback;
+      problems.push({ path: formatPath(path), message: `environment variable ${name} is not set` });
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], env, problems));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], env, problems)]),
+    );
+  }
+  return value;
+}
+
+function zodProblems(error: z.ZodError): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.filter((p): p is PathPart => typeof p !== 'symbol');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) problems.push({ path: formatPath([...path, key]), message: 'unknown key' });
+    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+      problems.push({ path: formatPath(path), message: 'is required' });
+    } else {
+      problems.push({ path: formatPath(path), message: issue.message });
+    }
+  }
+  return problems;
+}
+
+const PresetSchema = z.strictObject({ description: z.string(), query: z.string().min(1) });
+
+/** The watchlist presets that ship in config/watchlists/, by name. */
+export function loadPresets(dir = join(BUNDLED_CONFIG_DIR, 'watchlists')): Map<string, Watchlist> {
+  const presets = new Map<string, Watchlist>();
+  for (const entry of readdirSync(dir).sort()) {
+    if (!entry.endsWith('.yaml')) continue;
+    const file = join(dir, entry);
+    const name = entry.slice(0, -'.yaml'.length);
+    const parsed = PresetSchema.safeParse(parseDocument(readFileSync(file, 'utf8')).toJS());
+    if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error));
+    try {
+      presets.set(name, compileWatchlist(name, parsed.data.query));
+    } catch (error) {
+      if (error instanceof QueryError) throw new ConfigError(file, [{ path: 'query', message: error.message }]);
+      throw error;
+    }
+  }
+  return presets;
+}
+
+function checkAcrossKeys(raw: RawConfig, presets: Map<string, Watchlist>, problems: ConfigProblem[]): Map<string, Watchlist> {
+  const validation = cron.validateDetailed(raw.schedule);
+  if (!validation.valid) {
+    const detail = validation.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+    problems.push({ path: 'schedule', message: `"${raw.schedule}" is not a cron expression (${detail})` });
+  }
+  if (raw.timezone !== undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: raw.timezone });
+    } catch {
+      problems.push({ path: 'timezone', message: `unknown time zone "${raw.timezone}"` });
+    }
+  }
+
+  const watchlists = new Map(presets);
+  for (const [name, query] of Object.entries(raw.watchlists)) {
+    try {
+      watchlists.set(name, compileWatchlist(name, query));
+    } catch (error) {
+      if (!(error instanceof QueryError)) throw error;
+      problems.push({ path: formatPath(['watchlists', name]), message: error.message });
+    }
+  }
+
+  const seenUrls = new Map<string, number>();
+  raw.feeds.forEach((feed, i) => {
+    const earlier = seenUrls.get(feed.url);
+    if (earlier !== undefined) problems.push({ path: `feeds.${i}.url`, message: `same URL as feeds.${earlier}` });
+    else seenUrls.set(feed.url, i);
+  });
+
+  raw.channels.forEach((channel, i) => {
+    channel.watchlists.forEach((name, j) => {
+      if (!watchlists.has(name) && !(name in raw.watchlists)) {
+        const known = [...watchlists.keys()].join(', ');
+        problems.push({ path: `channels.${i}.watchlists.${j}`, message: `unknown watchlist "${name}" (known: ${known})` });
+      }
+    });
+  });
+  return watchlists;
+}
+
+/** Validates config text; throws ConfigError listing every problem found. */
+export function parseConfig(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  presets: Map<string, Watchlist> = loadPresets(),
+): Config {
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      document.errors.map((e) => {
+        const at = e.linePos?.[0];
+        return { path: at ? `line ${at.line}, column ${at.col}` : '(yaml)', message: e.message.split('\n')[0] ?? e.code };
+      }),
+    );
+  }
+  const problems: ConfigProblem[] = [];
+  const data: unknown = interpolate(document.toJS() ?? {}, [], env, problems);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+
+  const parsed = ConfigSchema.safeParse(data);
+  if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error));
+  const raw = parsed.data;
+  const watchlists = checkAcrossKeys(raw, presets, problems);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+
+  return {
+    file,
+    schedule: raw.schedule,
+    ...(raw.timezone !== undefined ? { timezone: raw.timezone } : {}),
+    feeds: raw.feeds.map((f) => ({
+      url: f.url,
+      ...(f.name !== undefined ? { name: f.name } : {}),
+      ...(f.language !== undefined ? { language: f.language } : {}),
+    })),
+    watchlists,
+    channels: raw.channels.map((c) => ({
+      chat: String(c.chat),
+      threadId: c.thread_id ?? null,
+      watchlists: c.watchlists,
+    })),
+    fetch: { timeoutMs: raw.fetch.timeout, maxBytes: raw.fetch.max_bytes, concurrency: raw.fetch.concurrency },
+    backlog: { windowMs: raw.backlog.window, maxItems: raw.backlog.max_items },
+    dedup: { windowMs: raw.dedup.window },
+    delivery: { maxWaitMs: raw.delivery.max_wait },
+  };
+}
+
+/** Reads and validates a config file; throws ConfigError naming the file. */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new ConfigError(file, [{ path: '(file)', message: `cannot read: ${reason}` }]);
+  }
+  return parseConfig(text, file, env);
+}

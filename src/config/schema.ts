@@ -1,0 +1,91 @@
+// The shape of config/steppewatch.yaml, validated at the boundary. Unknown keys are errors.
+
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration (write e.g. 90s, 15m, 24h, 7d)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const httpUrl = z.string().refine(
+  (text) => {
+    try {
+      const url = new URL(text);
+      return url.protocol === 'http:' || url.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an http(s) URL' },
+);
+
+const WATCHLIST_NAME = /^[\p{L}\p{N}][\p{L}\p{N}_-]*$/u;
+
+const chat = z.union([
+  z.number().int(),
+  z
+    .string()
+    .regex(/^(@[A-Za-z][A-Za-z0-9_]{3,}|-?\d+)$/u, { message: 'must be a @channel_username or a numeric chat id' }),
+]);
+
+export const FeedSchema = z.strictObject({
+  url: httpUrl,
+  name: z.string().min(1).optional(),
+  language: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[A-Za-z0-9]+)?$/u, { message: 'must be a language code such as ar, ru, kk, en' })
+    .optional(),
+});
+
+export const ChannelSchema = z.strictObject({
+  chat,
+  watchlists: z.array(z.string().min(1)).min(1, { message: 'name at least one watchlist' }),
+  thread_id: z.number().int().positive().optional(),
+});
+
+export const ConfigSchema = z.strictObject({
+  schedule: z.string().default('*/5 * * * *'),
+  timezone: z.string().optional(),
+  feeds: z.array(FeedSchema).min(1, { message: 'list at least one feed' }),
+  watchlists: z
+    .record(
+      z.string().regex(WATCHLIST_NAME, { message: 'watchlist names use letters, digits, "-" and "_"' }),
+      z.string().min(1),
+    )
+    .default({}),
+  channels: z.array(ChannelSchema).default([]),
+  fetch: z
+    .strictObject({
+      timeout: duration('20s'),
+      max_bytes: z.number().int().positive().default(10 * 1024 * 1024),
+      concurrency: z.number().int().min(1).max(64).default(8),
+    })
+    .prefault({}),
+  backlog: z
+    .strictObject({
+      window: duration('24h'),
+      max_items: z.number().int().min(0).default(10),
+    })
+    .prefault({}),
+  dedup: z
+    .strictObject({
+      window: duration('72h'),
+    })
+    .prefault({}),
+  delivery: z
+    .strictObject({
+      max_wait: duration('2m'),
+    })
+    .prefault({}),
+});
+
+export type RawConfig = z.output<typeof ConfigSchema>;

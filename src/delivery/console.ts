@@ -1,0 +1,15 @@
+// The dry-run sink: with no Telegram token, alerts are printed to stdout.
+
+import type { AlertSink, OutgoingMessage, SendOutcome } from './sink.js';
+
+export class ConsoleSink implements AlertSink {
+  readonly name = 'console';
+
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
+
+  send(message: OutgoingMessage): Promise<SendOutcome> {
+    const destination = message.threadId === null ? message.chat : `${message.chat} (topic ${message.threadId})`;
+    this.out.write(`── alert → ${destination} ──\n${message.text}\n\n`);
+    return Promise.resolve({ kind: 'sent', messageId: null });
+  }
+}

@@ -1,0 +1,23 @@
+// Where alerts go. A sink reports what happened as a typed outcome; the outbox decides what next.
+
+export interface OutgoingMessage {
+  chat: string;
+  threadId: number | null;
+  html: string;
+  text: string;
+}
+
+export type SendOutcome =
+  /** delivered; messageId is Telegram's, null for sinks without one */
+  | { kind: 'sent'; messageId: number | null }
+  /** try again later: rate limited (afterMs from Telegram) or a passing server/network fault */
+  | { kind: 'retry'; reason: string; afterMs: number | null }
+  /** the chat is gone for us: blocked, kicked, deleted, no rights */
+  | { kind: 'gone'; reason: string }
+  /** Telegram refused this message and will refuse it again */
+  | { kind: 'rejected'; reason: string };
+
+export interface AlertSink {
+  readonly name: string;
+  send(message: OutgoingMessage): Promise<SendOutcome>;
+}

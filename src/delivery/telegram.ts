@@ -1,0 +1,82 @@
+// The Telegram sink: the only module that speaks the Bot API's wire (through telegraf's client)
+// and turns its errors into typed outcomes.
+
+import { Telegram, TelegramError } from 'telegraf';
+import type { AlertSink, OutgoingMessage, SendOutcome } from './sink.js';
+
+export const DEFAULT_API_ROOT = 'https://api.telegram.org';
+const REQUEST_TIMEOUT_MS = 30_000;
+
+// Descriptions that mean the bot can no longer post to the chat (DESIGN.md, "Telegram facts").
+const CHAT_GONE = [
+  'bot was blocked by the user',
+  'bot was kicked',
+  'user is deactivated',
+  'chat not found',
+  'have no rights to send',
+  'need administrator rights',
+  'not enough rights',
+  'chat_write_forbidden',
+];
+const BAD_HTML = /can't parse entities|unsupported start tag|unexpected end tag/iu;
+
+export interface TelegramSinkOptions {
+  token: string;
+  apiRoot?: string;
+}
+
+export class TelegramSink implements AlertSink {
+  readonly name = 'telegram';
+  private readonly telegram: Telegram;
+
+  constructor(options: TelegramSinkOptions) {
+    this.telegram = new Telegram(options.token, { apiRoot: options.apiRoot ?? DEFAULT_API_ROOT });
+  }
+
+  private async sendMessage(message: OutgoingMessage, asHtml: boolean): Promise<number> {
+    const payload = {
+      chat_id: message.chat,
+      text: asHtml ? message.html : message.text,
+      ...(asHtml ? { parse_mode: 'HTML' as const } : {}),
+      link_preview_options: { is_disabled: true },
+      ...(message.threadId !== null ? { message_thread_id: message.threadId } : {}),
+    };
+    // telegraf types `signal` with the abort-controller polyfill; Node's own AbortSignal works at run time.
+    const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS) as unknown as NonNullable<Parameters<Telegram['callApi']>[2]>['signal'];
+    const sent = await this.telegram.callApi('sendMessage', payload, { signal });
+    return sent.message_id;
+  }
+
+  async send(message: OutgoingMessage): Promise<SendOutcome> {
+    try {
+      return { kind: 'sent', messageId: await this.sendMessage(message, true) };
+    } catch (error) {
+      const outcome = classify(error);
+      if (outcome.kind !== 'rejected' || !BAD_HTML.test(outcome.reason)) return outcome;
+    }
+    // Telegram could not parse our HTML: an alert in plain text beats a lost alert.
+    try {
+      return { kind: 'sent', messageId: await this.sendMessage(message, false) };
+    } catch (error) {
+      return classify(error);
+    }
+  }
+}
+
+/** Maps a Bot API or network error to what the outbox should do about it. */
+export function classify(error: unknown): SendOutcome {
+  if (error instanceof TelegramError) {
+    const reason = `${error.code}: ${error.description}`;
+    if (error.code === 429) {
+      const retryAfter = error.parameters?.retry_after;
+      return { kind: 'retry', reason, afterMs: typeof retryAfter === 'number' ? retryAfter * 1000 : null };
+    }
+    if (error.code >= 500) return { kind: 'retry', reason, afterMs: null };
+    const description = error.description.toLowerCase();
+    if (error.code === 403 || CHAT_GONE.some((text) => description.includes(text))) return { kind: 'gone', reason };
+    return { kind: 'rejected', reason };
+  }
+  // Network failures, timeouts, malformed answers: worth another try.
+  const cause = (error as { cause?: { code?: string } } | null)?.cause?.code;
+  return { kind: 'retry', reason: cause ?? (error as Error | null)?.message ?? String(error), afterMs: null };
+}

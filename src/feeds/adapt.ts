@@ -1,0 +1,57 @@
+// Shared pieces for adapting any format's entry to the one Item model.
+
+import { createHash } from 'node:crypto';
+import { guessLanguage } from '../text/language.js';
+import { cleanTitle, htmlToText } from './html.js';
+import type { Item } from './item.js';
+
+/** An absolute http(s) URL, resolved against `base`; anything else (javascript:, file:, junk) is null. */
+export function safeLink(href: string | null | undefined, base: string | null): string | null {
+  if (!href) return null;
+  try {
+    const url = base ? new URL(href.trim(), base) : new URL(href.trim());
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A date, or null when missing or unparseable. */
+export function parseDate(text: string | null | undefined): Date | null {
+  if (!text) return null;
+  const date = new Date(text.trim());
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+export interface RawEntry {
+  guid: string | null;
+  link: string | null;
+  titleHtml: string | null;
+  bodyHtml: string | null;
+  published: Date | null;
+  author: string | null;
+  language: string | null;
+}
+
+/** Maps one entry, already pulled out of its format, to an Item. */
+export function toItem(entry: RawEntry, feedUrl: string, feedLanguage: string | null): Item {
+  const text = entry.bodyHtml ? htmlToText(entry.bodyHtml) : '';
+  let title = entry.titleHtml ? cleanTitle(entry.titleHtml) : '';
+  if (!title) title = text.split('\n')[0]?.slice(0, 140) ?? '';
+  const guid = entry.guid?.trim() || null;
+  const id =
+    guid ??
+    entry.link ??
+    `sha1:${createHash('sha1').update(`${title}\n${entry.published?.toISOString() ?? ''}\n${text.slice(0, 500)}`).digest('hex')}`;
+  return {
+    id,
+    feedUrl,
+    guid,
+    link: entry.link,
+    title,
+    text,
+    published: entry.published,
+    author: entry.author?.trim() || null,
+    language: entry.language ?? feedLanguage ?? guessLanguage(`${title} ${text}`),
+  };
+}

@@ -1,0 +1,35 @@
+// Sniffs a feed's format from its content (never from Content-Type) and hands it to its parser.
+
+import { parseJsonFeed } from './json-feed.js';
+import type { FeedFormat, ParsedFeed } from './item.js';
+import { parseXmlFeed } from './xml-feed.js';
+
+export class FeedParseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FeedParseError';
+  }
+}
+
+/** The feed format the text looks like, or null when it looks like none. */
+export function sniffFormat(text: string): FeedFormat | null {
+  const head = text.slice(0, 4096).replace(/^\uFEFF/u, '').trimStart();
+  if (head.startsWith('{')) return 'json';
+  // Skip the prolog, comments, doctype and processing instructions to the root element.
+  const root = /<(?![?!])([A-Za-z_][\w.:-]*)/u.exec(head.replace(/<!--[\s\S]*?-->/gu, ''))?.[1]?.toLowerCase();
+  if (root === 'rss') return 'rss';
+  if (root === 'feed') return 'atom';
+  if (root === 'rdf:rdf') return 'rdf';
+  return null;
+}
+
+/** Parses feed text into the Item model; throws FeedParseError when it is no feed. */
+export async function parseFeed(text: string, feedUrl: string): Promise<ParsedFeed> {
+  const format = sniffFormat(text);
+  if (!format) throw new FeedParseError('not a feed: no <rss>, <feed>, <rdf:RDF> or JSON Feed found');
+  try {
+    return format === 'json' ? parseJsonFeed(text, feedUrl) : await parseXmlFeed(text, feedUrl, format);
+  } catch (error) {
+    throw new FeedParseError(`${format} feed did not parse: ${(error as Error).message.split('\n')[0] ?? ''}`);
+  }
+}

@@ -1,0 +1,66 @@
+// RSS 0.9x/2.0, RSS 1.0 (RDF) and Atom through rss-parser's parseString, adapted to Item.
+
+import Parser from 'rss-parser';
+import { z } from 'zod';
+import { parseDate, safeLink, toItem } from './adapt.js';
+import type { FeedFormat, ParsedFeed } from './item.js';
+
+// rss-parser hands back xml2js shapes: a text node may be a string or { _: text, $: attrs }.
+const textNode = z
+  .union([z.string(), z.object({ _: z.string() }).transform((node) => node._), z.unknown().transform(() => undefined)])
+  .optional();
+
+const RssParserItem = z.looseObject({
+  title: textNode,
+  link: textNode,
+  guid: textNode,
+  id: textNode,
+  isoDate: textNode,
+  pubDate: textNode,
+  creator: textNode,
+  author: textNode,
+  language: textNode,
+  content: textNode,
+  summary: textNode,
+  'content:encoded': textNode,
+});
+
+const RssParserFeed = z.looseObject({
+  title: textNode,
+  link: textNode,
+  language: textNode,
+  items: z.array(z.unknown()).default([]),
+});
+
+// Entities and DTDs are never resolved: sax (under xml2js) does not fetch external entities.
+const parser = new Parser();
+
+/** Parses XML feed text; throws when it is not a feed rss-parser understands. */
+export async function parseXmlFeed(text: string, feedUrl: string, format: FeedFormat): Promise<ParsedFeed> {
+  const feed = RssParserFeed.parse(await parser.parseString(text));
+  const base = safeLink(feed.link, feedUrl) ?? feedUrl;
+  const feedLanguage = feed.language?.trim().toLowerCase().split(/[-_]/u)[0] || null;
+  const items = feed.items.map((raw) => {
+    const entry = RssParserItem.parse(raw);
+    return toItem(
+      {
+        guid: entry.guid ?? entry.id ?? null,
+        link: safeLink(entry.link, base),
+        titleHtml: entry.title ?? null,
+        bodyHtml: entry['content:encoded'] ?? entry.content ?? entry.summary ?? null,
+        published: parseDate(entry.isoDate ?? entry.pubDate),
+        author: entry.creator ?? entry.author ?? null,
+        language: entry.language?.trim().toLowerCase().split(/[-_]/u)[0] || null,
+      },
+      feedUrl,
+      feedLanguage,
+    );
+  });
+  return {
+    format,
+    title: feed.title?.trim() || null,
+    link: safeLink(feed.link, feedUrl),
+    language: feedLanguage,
+    items,
+  };
+}

@@ -1,0 +1,294 @@
+// The embedded default store: SQLite through better-sqlite3, in WAL mode, with versioned migrations.
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  destinationKey,
+  type FeedBatch,
+  type FeedState,
+  type OutboxRow,
+  type OutboxStatus,
+  type Store,
+  type StoryMatch,
+  type StoryRef,
+} from './store.js';
+
+/** Each entry moves the schema one version up; never edit one that has shipped, add another. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE feeds (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    first_polled_at INTEGER,
+    last_success_at INTEGER,
+    last_error TEXT,
+    last_error_at INTEGER,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE stories (
+    id INTEGER PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    link TEXT
+  );
+  CREATE TABLE story_keys (
+    key TEXT NOT NULL,
+    story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (key, story_id)
+  );
+  CREATE INDEX story_keys_story ON story_keys(story_id);
+  CREATE TABLE items (
+    feed_url TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    title TEXT NOT NULL,
+    link TEXT,
+    published_at INTEGER,
+    first_seen_at INTEGER NOT NULL,
+    decision TEXT NOT NULL,
+    watchlists TEXT NOT NULL DEFAULT '[]',
+    story_id INTEGER REFERENCES stories(id) ON DELETE SET NULL,
+    PRIMARY KEY (feed_url, item_key)
+  );
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    chat TEXT NOT NULL,
+    thread_id INTEGER NOT NULL DEFAULT 0,
+    html TEXT NOT NULL,
+    text TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    message_id INTEGER,
+    last_error TEXT,
+    UNIQUE (story_id, chat, thread_id)
+  );
+  CREATE INDEX outbox_due ON outbox(status, next_attempt_at, id);
+  `,
+];
+
+interface FeedRow {
+  url: string;
+  etag: string | null;
+  last_modified: string | null;
+  first_polled_at: number | null;
+  last_success_at: number | null;
+  last_error: string | null;
+  consecutive_failures: number;
+}
+
+interface OutboxDbRow {
+  id: number;
+  story_id: number;
+  chat: string;
+  thread_id: number;
+  html: string;
+  text: string;
+  attempts: number;
+  created_at: number;
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+
+  /** Opens (creating if needed) the database at `file`, or an in-memory one for ":memory:". */
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`database schema version ${current} is newer than this steppewatch (${MIGRATIONS.length}); upgrade steppewatch`);
+    }
+    MIGRATIONS.slice(current).forEach((sql, i) => {
+      this.db.transaction(() => {
+        this.db.exec(sql);
+        this.db.pragma(`user_version = ${current + i + 1}`);
+      })();
+    });
+  }
+
+  getFeedState(url: string): Promise<FeedState | null> {
+    const row = this.db.prepare('SELECT * FROM feeds WHERE url = ?').get(url) as FeedRow | undefined;
+    if (!row) return Promise.resolve(null);
+    return Promise.resolve({
+      url: row.url,
+      etag: row.etag,
+      lastModified: row.last_modified,
+      firstPolledAt: row.first_polled_at,
+      lastSuccessAt: row.last_success_at,
+      lastError: row.last_error,
+      consecutiveFailures: row.consecutive_failures,
+    });
+  }
+
+  recordFeedFailure(url: string, error: string, at: number): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO feeds (url, last_error, last_error_at, consecutive_failures) VALUES (?, ?, ?, 1)
+         ON CONFLICT(url) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at,
+           consecutive_failures = feeds.consecutive_failures + 1`,
+      )
+      .run(url, error, at);
+    return Promise.resolve();
+  }
+
+  recordFeedUnchanged(url: string, at: number): Promise<void> {
+    this.db
+      .prepare('UPDATE feeds SET last_success_at = ?, consecutive_failures = 0, last_error = NULL WHERE url = ?')
+      .run(at, url);
+    return Promise.resolve();
+  }
+
+  unseenItemKeys(feedUrl: string, keys: string[]): Promise<Set<string>> {
+    const seen = this.db.prepare('SELECT 1 FROM items WHERE feed_url = ? AND item_key = ?').pluck();
+    return Promise.resolve(new Set(keys.filter((key) => seen.get(feedUrl, key) === undefined)));
+  }
+
+  findStory(keys: string[], since: number): Promise<StoryMatch | null> {
+    if (keys.length === 0) return Promise.resolve(null);
+    const row = this.db
+      .prepare(
+        `SELECT s.id FROM story_keys k JOIN stories s ON s.id = k.story_id
+         WHERE k.key IN (${keys.map(() => '?').join(',')}) AND s.created_at >= ?
+         ORDER BY s.created_at DESC LIMIT 1`,
+      )
+      .get(...keys, since) as { id: number } | undefined;
+    if (!row) return Promise.resolve(null);
+    const destinations = this.db
+      .prepare('SELECT chat, thread_id FROM outbox WHERE story_id = ?')
+      .all(row.id) as Array<{ chat: string; thread_id: number }>;
+    return Promise.resolve({
+      id: row.id,
+      destinations: new Set(destinations.map((d) => destinationKey(d.chat, d.thread_id === 0 ? null : d.thread_id))),
+    });
+  }
+
+  commitFeedBatch(batch: FeedBatch): Promise<void> {
+    const insertStory = this.db.prepare('INSERT INTO stories (created_at, title, link) VALUES (?, ?, ?)');
+    const insertKey = this.db.prepare('INSERT OR IGNORE INTO story_keys (key, story_id, created_at) VALUES (?, ?, ?)');
+    const insertItem = this.db.prepare(
+      `INSERT INTO items (feed_url, item_key, title, link, published_at, first_seen_at, decision, watchlists, story_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(feed_url, item_key) DO NOTHING`,
+    );
+    const insertOutbox = this.db.prepare(
+      `INSERT OR IGNORE INTO outbox (story_id, chat, thread_id, html, text, next_attempt_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const upsertFeed = this.db.prepare(
+      `INSERT INTO feeds (url, etag, last_modified, first_polled_at, last_success_at, consecutive_failures)
+       VALUES (?, ?, ?, ?, ?, 0)
+       ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+         first_polled_at = COALESCE(feeds.first_polled_at, excluded.first_polled_at),
+         last_success_at = excluded.last_success_at, consecutive_failures = 0, last_error = NULL`,
+    );
+
+    this.db.transaction(() => {
+      const newIds = batch.newStories.map((story) => {
+        const id = Number(insertStory.run(batch.at, story.title, story.link).lastInsertRowid);
+        for (const key of story.keys) insertKey.run(key, id, batch.at);
+        return id;
+      });
+      const resolve = (ref: StoryRef | null): number | null => {
+        if (ref === null) return null;
+        if ('id' in ref) return ref.id;
+        const id = newIds[ref.newIndex];
+        if (id === undefined) throw new Error(`batch refers to new story ${ref.newIndex}, which it does not create`);
+        return id;
+      };
+      for (const { storyId, key } of batch.storyKeys) insertKey.run(key, storyId, batch.at);
+      for (const item of batch.items) {
+        insertItem.run(
+          batch.feedUrl,
+          item.key,
+          item.title,
+          item.link,
+          item.publishedAt,
+          batch.at,
+          item.decision,
+          JSON.stringify(item.watchlists),
+          resolve(item.story),
+        );
+      }
+      for (const message of batch.outbox) {
+        insertOutbox.run(resolve(message.story), message.chat, message.threadId ?? 0, message.html, message.text, batch.at, batch.at);
+      }
+      upsertFeed.run(batch.feedUrl, batch.fetch.etag, batch.fetch.lastModified, batch.at, batch.at);
+    })();
+    return Promise.resolve();
+  }
+
+  dueOutbox(now: number, limit: number): Promise<OutboxRow[]> {
+    const rows = this.db
+      .prepare(`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`)
+      .all(now, limit) as OutboxDbRow[];
+    return Promise.resolve(
+      rows.map((row) => ({
+        id: row.id,
+        storyId: row.story_id,
+        chat: row.chat,
+        threadId: row.thread_id === 0 ? null : row.thread_id,
+        html: row.html,
+        text: row.text,
+        attempts: row.attempts,
+        createdAt: row.created_at,
+      })),
+    );
+  }
+
+  nextOutboxDue(): Promise<number | null> {
+    const next = this.db.prepare(`SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'`).pluck().get() as
+      | number
+      | null;
+    return Promise.resolve(next ?? null);
+  }
+
+  markSent(id: number, messageId: number | null, at: number): Promise<void> {
+    this.db
+      .prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?`)
+      .run(at, messageId, id);
+    return Promise.resolve();
+  }
+
+  markRetry(id: number, error: string, nextAttemptAt: number): Promise<void> {
+    this.db
+      .prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?')
+      .run(error, nextAttemptAt, id);
+    return Promise.resolve();
+  }
+
+  markFailed(id: number, error: string, at: number): Promise<void> {
+    this.db
+      .prepare(`UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`)
+      .run(error, at, id);
+    return Promise.resolve();
+  }
+
+  outboxCounts(): Promise<Record<OutboxStatus, number>> {
+    const counts: Record<OutboxStatus, number> = { pending: 0, sent: 0, failed: 0 };
+    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as Array<{
+      status: OutboxStatus;
+      n: number;
+    }>;
+    for (const row of rows) counts[row.status] = row.n;
+    return Promise.resolve(counts);
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+}
