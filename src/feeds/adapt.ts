@@ -34,7 +34,8 @@ export interface RawEntry {
 }
 
 /** Maps one entry, already pulled out of its format, to an Item. */
-export function toItem(entry: RawEntry, feedUrl: string, feedLanguage: string | null): Item {
+/** Language: the item's own, else the operator's hint, else the feed's, else guessed from script. */
+export function toItem(entry: RawEntry, feedUrl: string, feedLanguage: string | null, languageHint?: string): Item {
   const text = entry.bodyHtml ? htmlToText(entry.bodyHtml) : '';
   let title = entry.titleHtml ? cleanTitle(entry.titleHtml) : '';
   if (!title) title = text.split('\n')[0]?.slice(0, 140) ?? '';
@@ -52,6 +53,6 @@ export function toItem(entry: RawEntry, feedUrl: string, feedLanguage: string | 
     text,
     published: entry.published,
     author: entry.author?.trim() || null,
-    language: entry.language ?? feedLanguage ?? guessLanguage(`${title} ${text}`),
+    language: entry.language ?? languageHint ?? feedLanguage ?? guessLanguage(`${title} ${text}`),
   };
 }

@@ -35,7 +35,7 @@ function escapeText(text: string): string {
 }
 
 /** Parses JSON Feed text; throws when it is not a JSON Feed. */
-export function parseJsonFeed(text: string, feedUrl: string): ParsedFeed {
+export function parseJsonFeed(text: string, feedUrl: string, languageHint?: string): ParsedFeed {
   const feed = JsonFeed.parse(JSON.parse(text));
   const base = safeLink(feed.home_page_url, feedUrl) ?? feedUrl;
   const feedLanguage = feed.language?.toLowerCase().split(/[-_]/u)[0] || null;
@@ -57,6 +57,7 @@ export function parseJsonFeed(text: string, feedUrl: string): ParsedFeed {
         },
         feedUrl,
         feedLanguage,
+        languageHint,
       ),
     ];
   });

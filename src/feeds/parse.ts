@@ -23,12 +23,17 @@ export function sniffFormat(text: string): FeedFormat | null {
   return null;
 }
 
-/** Parses feed text into the Item model; throws FeedParseError when it is no feed. */
-export async function parseFeed(text: string, feedUrl: string): Promise<ParsedFeed> {
+/**
+ * Parses feed text into the Item model; throws FeedParseError when it is no feed.
+ * `languageHint` (from config) is used for items that do not declare their own language.
+ */
+export async function parseFeed(text: string, feedUrl: string, languageHint?: string): Promise<ParsedFeed> {
   const format = sniffFormat(text);
   if (!format) throw new FeedParseError('not a feed: no <rss>, <feed>, <rdf:RDF> or JSON Feed found');
   try {
-    return format === 'json' ? parseJsonFeed(text, feedUrl) : await parseXmlFeed(text, feedUrl, format);
+    return format === 'json'
+      ? parseJsonFeed(text, feedUrl, languageHint)
+      : await parseXmlFeed(text, feedUrl, format, languageHint);
   } catch (error) {
     throw new FeedParseError(`${format} feed did not parse: ${(error as Error).message.split('\n')[0] ?? ''}`);
   }

@@ -36,7 +36,7 @@ const RssParserFeed = z.looseObject({
 const parser = new Parser();
 
 /** Parses XML feed text; throws when it is not a feed rss-parser understands. */
-export async function parseXmlFeed(text: string, feedUrl: string, format: FeedFormat): Promise<ParsedFeed> {
+export async function parseXmlFeed(text: string, feedUrl: string, format: FeedFormat, languageHint?: string): Promise<ParsedFeed> {
   const feed = RssParserFeed.parse(await parser.parseString(text));
   const base = safeLink(feed.link, feedUrl) ?? feedUrl;
   const feedLanguage = feed.language?.trim().toLowerCase().split(/[-_]/u)[0] || null;
@@ -54,6 +54,7 @@ export async function parseXmlFeed(text: string, feedUrl: string, format: FeedFo
       },
       feedUrl,
       feedLanguage,
+      languageHint,
     );
   });
   return {

@@ -82,7 +82,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
         return null;
       }
       const { text } = decodeBody(fetched.body, fetched.contentType);
-      const parsed = await parseFeed(text, fetched.url);
+      const parsed = await parseFeed(text, fetched.url, feed.language);
       // Items keep the configured URL as their feed, so identity survives redirects.
       for (const item of parsed.items) item.feedUrl = feed.url;
       return { parsed, meta: { etag: fetched.etag, lastModified: fetched.lastModified } };

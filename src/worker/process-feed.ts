@@ -57,7 +57,7 @@ export async function processFeed(
   const byKey = new Map<string, Item>();
   for (const item of parsed.items) {
     const key = itemKey(item);
-    if (!byKey.has(key)) byKey.set(key, feed.language && !item.language ? { ...item, language: feed.language } : item);
+    if (!byKey.has(key)) byKey.set(key, item);
   }
   const unseen = await store.unseenItemKeys(feed.url, [...byKey.keys()]);
   const newItems = [...byKey].filter(([key]) => unseen.has(key));

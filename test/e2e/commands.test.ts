@@ -1,0 +1,104 @@
+// `run`, `demo` and `check-config` as a user meets them.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { logLines, runCli, startCli } from '../support/cli.js';
+import { FakeTelegram, FAKE_TOKEN } from '../support/fake-telegram.js';
+import { FeedServer, rss } from '../support/feed-server.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'steppewatch-cmd-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('steppewatch demo', () => {
+  it('prints the seed story and the other unrest alerts, and nothing that must not match', async () => {
+    const result = await runCli(['demo']);
+    expect(result.code).toBe(0);
+    const alerts = result.stdout.split('── alert → ').slice(1);
+    const titles = alerts.map((a) => a.split('\n')[1]);
+    expect(titles).toEqual([
+      'دوي انفجارات في ألما آتا ورائحة كيميائية في الهواء',
+      'В Алматы объявлен комендантский час после беспорядков',
+      'Жаңаөзенде наразылық акциясы жалғасуда',
+      'CSTO troops take control of Almaty airport',
+    ]);
+    expect(result.stdout).not.toMatch(/Paris|Париж|apples|كرة القدم|футбол|Tenge|ауа райы/iu);
+    expect(result.stdout).toContain('1 repeat reports folded into earlier alerts');
+  });
+});
+
+describe('steppewatch check-config', () => {
+  it('accepts the shipped default config without any environment', async () => {
+    const result = await runCli(['check-config']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('config/steppewatch.yaml: OK');
+    expect(result.stdout).toMatch(/feeds: +1\d/u);
+  });
+
+  it('reports every problem as FILE: path: what is wrong', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      `schedule: "every five minutes"
+feeds:
+  - url: https://example.test/rss
+watchlists:
+  broken: 'almaty AND (protest'
+channels:
+  - chat: "\${NOT_SET_ANYWHERE_X:-@fallback_chan}"
+    watchlists: [broken, nosuch]
+`,
+    );
+    const result = await runCli(['check-config', '--config', file]);
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${file}: schedule: "every five minutes" is not a cron expression`, 'u')));
+    expect(lines).toContainEqual(`${file}: watchlists.broken: expected ")" to close the "(" at position 12, found end of query at position 20`);
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${file}: channels.0.watchlists.1: unknown watchlist "nosuch"`, 'u')));
+  });
+});
+
+describe('steppewatch run', () => {
+  let feeds: FeedServer;
+  let telegram: FakeTelegram;
+  beforeEach(async () => {
+    feeds = await new FeedServer().start();
+    telegram = await new FakeTelegram().start();
+  });
+  afterEach(async () => {
+    await feeds.stop();
+    await telegram.stop();
+  });
+
+  it('polls at start, delivers, and stops cleanly on SIGTERM', async () => {
+    feeds.set('/feed.xml', rss('Лента', [{ title: 'Митинг в Алматы разогнан полицией', guid: 'r1', link: 'https://ru.example.test/r1', minutesAgo: 3 }]));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, `feeds:\n  - url: ${feeds.url}/feed.xml\nchannels:\n  - chat: "-1001234567890"\n    watchlists: [kazakhstan-unrest]\n`);
+    const child = startCli(['run', '--config', config], {
+      DATABASE_URL: `sqlite:${join(dir, 'state.db')}`,
+      TELEGRAM_BOT_TOKEN: FAKE_TOKEN,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+    });
+    let stderr = '';
+    const cycleDone = new Promise<void>((resolve) => {
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        if (stderr.includes('"msg":"cycle finished"')) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await cycleDone;
+    expect(telegram.messages.map((m) => m.chat_id)).toEqual(['-1001234567890']);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(logLines(stderr).map((l) => l.msg)).toContain('stopped');
+    expect(stderr).not.toContain(FAKE_TOKEN);
+  });
+});

@@ -1,0 +1,119 @@
+// A fake Telegram Bot API on 127.0.0.1 that telegraf reaches through `apiRoot`. It answers like
+// Telegram: HTML checked strictly (400), 429 with retry_after, 403 for blocked chats, 401 for a
+// wrong token. Tests inject failures and read what was delivered.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { checkTelegramHtml } from './telegram-html.js';
+
+export const FAKE_TOKEN = '123456789:TEST-fake-token-ABCdefGHIjklMNOpqr';
+
+export interface DeliveredMessage {
+  message_id: number;
+  chat_id: string;
+  text: string;
+  parse_mode: string | null;
+  message_thread_id: number | null;
+}
+
+export interface ApiCall {
+  method: string;
+  body: Record<string, unknown>;
+  status: number;
+}
+
+type Failure = { status: number; description: string; retryAfter?: number };
+
+export class FakeTelegram {
+  readonly messages: DeliveredMessage[] = [];
+  readonly calls: ApiCall[] = [];
+  /** chats that answer 403 "bot was blocked by the user" */
+  readonly blocked = new Set<string>();
+  /** while true, sendMessage answers 502 Bad Gateway, as when Telegram has an outage */
+  down = false;
+  private readonly failures: Failure[] = [];
+  private server: Server | null = null;
+  private nextMessageId = 1;
+  apiRoot = '';
+
+  constructor(readonly token = FAKE_TOKEN) {}
+
+  /** The next sendMessage calls fail with these answers, in order. */
+  failNext(...failures: Failure[]): void {
+    this.failures.push(...failures);
+  }
+
+  /** Shorthand for a flood-wait answer. */
+  static tooManyRequests(retryAfter: number): Failure {
+    return { status: 429, description: `Too Many Requests: retry after ${retryAfter}`, retryAfter };
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      let raw = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (raw += chunk));
+      req.on('end', () => {
+        const reply = (status: number, payload: unknown, method = '', body: Record<string, unknown> = {}) => {
+          this.calls.push({ method, body, status });
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+        };
+        const match = /^\/bot([^/]+)\/([A-Za-z]+)$/u.exec(req.url ?? '');
+        if (!match) return reply(404, { ok: false, error_code: 404, description: 'Not Found' });
+        const [, token, method = ''] = match;
+        if (token !== this.token) return reply(401, { ok: false, error_code: 401, description: 'Unauthorized' }, method);
+        let body: Record<string, unknown> = {};
+        try {
+          body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+        } catch {
+          return reply(400, { ok: false, error_code: 400, description: 'Bad Request: invalid JSON' }, method);
+        }
+        const error = (status: number, description: string, parameters?: Record<string, unknown>) =>
+          reply(status, { ok: false, error_code: status, description, ...(parameters ? { parameters } : {}) }, method, body);
+
+        switch (method) {
+          case 'getMe':
+            return reply(200, { ok: true, result: { id: 123456789, is_bot: true, first_name: 'Fake', username: 'fake_bot' } }, method, body);
+          case 'sendMessage': {
+            const failure = this.down ? { status: 502, description: 'Bad Gateway' } : this.failures.shift();
+            if (failure) {
+              return error(failure.status, failure.description, failure.retryAfter !== undefined ? { retry_after: failure.retryAfter } : undefined);
+            }
+            const chat = String(body.chat_id);
+            if (this.blocked.has(chat)) return error(403, 'Forbidden: bot was blocked by the user');
+            const text = String(body.text ?? '');
+            let visible = text;
+            if (body.parse_mode === 'HTML') {
+              const check = checkTelegramHtml(text);
+              if (!check.ok) return error(400, check.error);
+              visible = check.text;
+            }
+            if (visible.trim().length === 0) return error(400, 'Bad Request: message text is empty');
+            if ([...visible].length > 4096) return error(400, 'Bad Request: message is too long');
+            const message: DeliveredMessage = {
+              message_id: this.nextMessageId++,
+              chat_id: chat,
+              text,
+              parse_mode: typeof body.parse_mode === 'string' ? body.parse_mode : null,
+              message_thread_id: typeof body.message_thread_id === 'number' ? body.message_thread_id : null,
+            };
+            this.messages.push(message);
+            return reply(200, { ok: true, result: { message_id: message.message_id, chat: { id: chat }, date: Math.floor(Date.now() / 1000), text: visible } }, method, body);
+          }
+          default:
+            return error(404, 'Not Found: method not found');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.apiRoot = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}

@@ -1,0 +1,104 @@
+// A feed server on 127.0.0.1 for tests: serves what the test puts at each path, with ETags and
+// 304s like a well-behaved news site, and records every request.
+
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Route {
+  body: string | Buffer;
+  contentType?: string;
+  status?: number;
+  /** extra response headers */
+  headers?: Record<string, string>;
+}
+
+export interface FeedRequest {
+  path: string;
+  status: number;
+  headers: IncomingHttpHeaders;
+}
+
+export class FeedServer {
+  readonly requests: FeedRequest[] = [];
+  private readonly routes = new Map<string, Route>();
+  private server: Server | null = null;
+  private base = '';
+
+  /** Base URL, e.g. http://127.0.0.1:40123 */
+  get url(): string {
+    return this.base;
+  }
+
+  /** Serves `route` (or an RSS document given as text) at `path`; returns its full URL. */
+  set(path: string, route: Route | string): string {
+    this.routes.set(path, typeof route === 'string' ? { body: route } : route);
+    return `${this.base}${path}`;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const path = req.url ?? '/';
+      const route = this.routes.get(path);
+      const log = (status: number) => this.requests.push({ path, status, headers: req.headers });
+      if (!route) {
+        log(404);
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+        return;
+      }
+      const status = route.status ?? 200;
+      const body = typeof route.body === 'string' ? Buffer.from(route.body) : route.body;
+      const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
+      if (status === 200 && req.headers['if-none-match'] === etag) {
+        log(304);
+        res.writeHead(304, { etag }).end();
+        return;
+      }
+      log(status);
+      res
+        .writeHead(status, { 'content-type': route.contentType ?? 'application/rss+xml; charset=utf-8', etag, ...route.headers })
+        .end(body);
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+export interface TestItem {
+  title: string;
+  link?: string;
+  guid?: string;
+  description?: string;
+  /** minutes before now; undefined leaves the item undated */
+  minutesAgo?: number;
+}
+
+function xmlEscape(text: string): string {
+  return text.replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;');
+}
+
+/** An RSS 2.0 document with the given items. */
+export function rss(title: string, items: TestItem[], now = Date.now()): string {
+  const entries = items
+    .map((item) =>
+      [
+        '<item>',
+        `<title>${xmlEscape(item.title)}</title>`,
+        item.link ? `<link>${xmlEscape(item.link)}</link>` : '',
+        item.guid ? `<guid isPermaLink="false">${xmlEscape(item.guid)}</guid>` : '',
+        item.minutesAgo !== undefined ? `<pubDate>${new Date(now - item.minutesAgo * 60_000).toUTCString()}</pubDate>` : '',
+        item.description ? `<description>${xmlEscape(item.description)}</description>` : '',
+        '</item>',
+      ].join(''),
+    )
+    .join('\n');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>${xmlEscape(title)}</title><link>https://example.test/</link>\n${entries}\n</channel></rss>\n`;
+}
