@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import cron from 'node-cron';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { QueryError } from '../match/query.js';
 import { compileWatchlist, type Watchlist } from '../match/matcher.js';
@@ -167,13 +167,14 @@ export function parseConfig(
   env: NodeJS.ProcessEnv = process.env,
   presets: Map<string, Watchlist> = loadPresets(),
 ): Config {
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lines = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   if (document.errors.length > 0) {
     throw new ConfigError(
       file,
       document.errors.map((e) => {
-        const at = e.linePos?.[0];
-        return { path: at ? `line ${at.line}, column ${at.col}` : '(yaml)', message: e.message.split('\n')[0] ?? e.code };
+        const at = lines.linePos(e.pos[0]);
+        return { path: `line ${at.line}, column ${at.col}`, message: e.message.split('\n')[0] ?? e.code };
       }),
     );
   }

@@ -45,7 +45,8 @@ async function readCapped(response: Response, maxBytes: number): Promise<Uint8Ar
   if (!response.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const reader = response.body.getReader();
+  // Node's fetch types the body loosely; it yields bytes.
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;

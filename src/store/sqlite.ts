@@ -93,6 +93,9 @@ interface OutboxDbRow {
   created_at: number;
 }
 
+// better-sqlite3 is synchronous; the methods are async so that errors reach callers as rejections,
+// as the Store contract promises.
+/* eslint-disable @typescript-eslint/require-await */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
 
@@ -120,10 +123,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  getFeedState(url: string): Promise<FeedState | null> {
+  async getFeedState(url: string): Promise<FeedState | null> {
     const row = this.db.prepare('SELECT * FROM feeds WHERE url = ?').get(url) as FeedRow | undefined;
-    if (!row) return Promise.resolve(null);
-    return Promise.resolve({
+    if (!row) return null;
+    return {
       url: row.url,
       etag: row.etag,
       lastModified: row.last_modified,
@@ -131,10 +134,10 @@ export class SqliteStore implements Store {
       lastSuccessAt: row.last_success_at,
       lastError: row.last_error,
       consecutiveFailures: row.consecutive_failures,
-    });
+    };
   }
 
-  recordFeedFailure(url: string, error: string, at: number): Promise<void> {
+  async recordFeedFailure(url: string, error: string, at: number): Promise<void> {
     this.db
       .prepare(
         `INSERT INTO feeds (url, last_error, last_error_at, consecutive_failures) VALUES (?, ?, ?, 1)
@@ -142,23 +145,21 @@ export class SqliteStore implements Store {
            consecutive_failures = feeds.consecutive_failures + 1`,
       )
       .run(url, error, at);
-    return Promise.resolve();
   }
 
-  recordFeedUnchanged(url: string, at: number): Promise<void> {
+  async recordFeedUnchanged(url: string, at: number): Promise<void> {
     this.db
       .prepare('UPDATE feeds SET last_success_at = ?, consecutive_failures = 0, last_error = NULL WHERE url = ?')
       .run(at, url);
-    return Promise.resolve();
   }
 
-  unseenItemKeys(feedUrl: string, keys: string[]): Promise<Set<string>> {
+  async unseenItemKeys(feedUrl: string, keys: string[]): Promise<Set<string>> {
     const seen = this.db.prepare('SELECT 1 FROM items WHERE feed_url = ? AND item_key = ?').pluck();
-    return Promise.resolve(new Set(keys.filter((key) => seen.get(feedUrl, key) === undefined)));
+    return new Set(keys.filter((key) => seen.get(feedUrl, key) === undefined));
   }
 
-  findStory(keys: string[], since: number): Promise<StoryMatch | null> {
-    if (keys.length === 0) return Promise.resolve(null);
+  async findStory(keys: string[], since: number): Promise<StoryMatch | null> {
+    if (keys.length === 0) return null;
     const row = this.db
       .prepare(
         `SELECT s.id FROM story_keys k JOIN stories s ON s.id = k.story_id
@@ -166,17 +167,17 @@ export class SqliteStore implements Store {
          ORDER BY s.created_at DESC LIMIT 1`,
       )
       .get(...keys, since) as { id: number } | undefined;
-    if (!row) return Promise.resolve(null);
+    if (!row) return null;
     const destinations = this.db
       .prepare('SELECT chat, thread_id FROM outbox WHERE story_id = ?')
       .all(row.id) as Array<{ chat: string; thread_id: number }>;
-    return Promise.resolve({
+    return {
       id: row.id,
       destinations: new Set(destinations.map((d) => destinationKey(d.chat, d.thread_id === 0 ? null : d.thread_id))),
-    });
+    };
   }
 
-  commitFeedBatch(batch: FeedBatch): Promise<void> {
+  async commitFeedBatch(batch: FeedBatch): Promise<void> {
     const insertStory = this.db.prepare('INSERT INTO stories (created_at, title, link) VALUES (?, ?, ?)');
     const insertKey = this.db.prepare('INSERT OR IGNORE INTO story_keys (key, story_id, created_at) VALUES (?, ?, ?)');
     const insertItem = this.db.prepare(
@@ -228,15 +229,13 @@ export class SqliteStore implements Store {
       }
       upsertFeed.run(batch.feedUrl, batch.fetch.etag, batch.fetch.lastModified, batch.at, batch.at);
     })();
-    return Promise.resolve();
   }
 
-  dueOutbox(now: number, limit: number): Promise<OutboxRow[]> {
+  async dueOutbox(now: number, limit: number): Promise<OutboxRow[]> {
     const rows = this.db
       .prepare(`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`)
       .all(now, limit) as OutboxDbRow[];
-    return Promise.resolve(
-      rows.map((row) => ({
+    return rows.map((row) => ({
         id: row.id,
         storyId: row.story_id,
         chat: row.chat,
@@ -245,50 +244,45 @@ export class SqliteStore implements Store {
         text: row.text,
         attempts: row.attempts,
         createdAt: row.created_at,
-      })),
-    );
+      }));
   }
 
-  nextOutboxDue(): Promise<number | null> {
+  async nextOutboxDue(): Promise<number | null> {
     const next = this.db.prepare(`SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'`).pluck().get() as
       | number
       | null;
-    return Promise.resolve(next ?? null);
+    return next ?? null;
   }
 
-  markSent(id: number, messageId: number | null, at: number): Promise<void> {
+  async markSent(id: number, messageId: number | null, at: number): Promise<void> {
     this.db
       .prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?`)
       .run(at, messageId, id);
-    return Promise.resolve();
   }
 
-  markRetry(id: number, error: string, nextAttemptAt: number): Promise<void> {
+  async markRetry(id: number, error: string, nextAttemptAt: number): Promise<void> {
     this.db
       .prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?')
       .run(error, nextAttemptAt, id);
-    return Promise.resolve();
   }
 
-  markFailed(id: number, error: string, at: number): Promise<void> {
+  async markFailed(id: number, error: string, at: number): Promise<void> {
     this.db
       .prepare(`UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`)
       .run(error, at, id);
-    return Promise.resolve();
   }
 
-  outboxCounts(): Promise<Record<OutboxStatus, number>> {
+  async outboxCounts(): Promise<Record<OutboxStatus, number>> {
     const counts: Record<OutboxStatus, number> = { pending: 0, sent: 0, failed: 0 };
     const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as Array<{
       status: OutboxStatus;
       n: number;
     }>;
     for (const row of rows) counts[row.status] = row.n;
-    return Promise.resolve(counts);
+    return counts;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
-    return Promise.resolve();
   }
 }

@@ -21,7 +21,7 @@ export function normalizeText(input: string): string {
   let text = input.normalize('NFKC').toLowerCase();
   text = text.replace(ARABIC_DIACRITICS, '');
   // Latin diacritics (é → e) only: decomposing Cyrillic would turn й into и.
-  if (/[^\u0000-\u007f]/u.test(text)) {
+  if (/[^\p{ASCII}]/u.test(text)) {
     text = text.normalize('NFD').replace(LATIN_WITH_MARKS, '$1').normalize('NFC');
   }
   return text.replace(FOLDABLE, (ch) => LETTER_FOLDS[ch] ?? ch);

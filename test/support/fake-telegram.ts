@@ -81,7 +81,7 @@ export class FakeTelegram {
             }
             const chat = String(body.chat_id);
             if (this.blocked.has(chat)) return error(403, 'Forbidden: bot was blocked by the user');
-            const text = String(body.text ?? '');
+            const text = typeof body.text === 'string' ? body.text : '';
             let visible = text;
             if (body.parse_mode === 'HTML') {
               const check = checkTelegramHtml(text);

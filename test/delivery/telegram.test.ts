@@ -1,0 +1,99 @@
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { drainOutbox } from '../../src/delivery/outbox.js';
+import { TelegramSink } from '../../src/delivery/telegram.js';
+import { createLogger } from '../../src/log.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import type { FeedBatch } from '../../src/store/store.js';
+import { FakeTelegram, FAKE_TOKEN } from '../support/fake-telegram.js';
+
+let telegram: FakeTelegram;
+let sink: TelegramSink;
+const message = { chat: '@chan', threadId: null, html: '<b>Almaty</b> &lt;protest&gt;', text: 'Almaty <protest>' };
+
+beforeEach(async () => {
+  telegram = await new FakeTelegram().start();
+  sink = new TelegramSink({ token: FAKE_TOKEN, apiRoot: telegram.apiRoot });
+});
+afterEach(async () => {
+  await telegram.stop();
+});
+
+describe('TelegramSink', () => {
+  it('sends HTML with link previews off and returns the message id', async () => {
+    expect(await sink.send({ ...message, threadId: 7 })).toEqual({ kind: 'sent', messageId: 1 });
+    expect(telegram.messages[0]).toMatchObject({ chat_id: '@chan', parse_mode: 'HTML', message_thread_id: 7 });
+    expect(telegram.calls[0]?.body).toMatchObject({ link_preview_options: { is_disabled: true } });
+  });
+
+  it('turns 429 into a retry after retry_after seconds', async () => {
+    telegram.failNext(FakeTelegram.tooManyRequests(7));
+    expect(await sink.send(message)).toEqual({ kind: 'retry', reason: '429: Too Many Requests: retry after 7', afterMs: 7000 });
+  });
+
+  it('turns 403 blocked into gone, and 5xx or a dead server into retry', async () => {
+    telegram.blocked.add('@chan');
+    expect(await sink.send(message)).toMatchObject({ kind: 'gone', reason: '403: Forbidden: bot was blocked by the user' });
+    telegram.failNext({ status: 500, description: 'Internal Server Error' });
+    expect(await sink.send({ ...message, chat: '@other' })).toMatchObject({ kind: 'retry', afterMs: null });
+    const dead = new TelegramSink({ token: FAKE_TOKEN, apiRoot: 'http://127.0.0.1:1' });
+    expect(await dead.send(message)).toMatchObject({ kind: 'retry', afterMs: null });
+  });
+
+  it('resends as plain text when Telegram cannot parse the HTML, rather than lose the alert', async () => {
+    const outcome = await sink.send({ ...message, html: '<b>unclosed' });
+    expect(outcome).toEqual({ kind: 'sent', messageId: 1 });
+    expect(telegram.messages).toEqual([expect.objectContaining({ text: 'Almaty <protest>', parse_mode: null })]);
+  });
+
+  it('keeps the token out of its errors', async () => {
+    const dead = new TelegramSink({ token: FAKE_TOKEN, apiRoot: 'http://127.0.0.1:1' });
+    const outcome = await dead.send(message);
+    expect(JSON.stringify(outcome)).not.toContain(FAKE_TOKEN);
+  });
+});
+
+describe('drainOutbox', () => {
+  function queue(store: SqliteStore, chats: string[]): Promise<void> {
+    const batch: FeedBatch = {
+      feedUrl: 'https://f.test/rss',
+      at: Date.now(),
+      items: [],
+      newStories: chats.map((chat, i) => ({ title: `s${i}`, link: null, keys: [`k${i}`] })),
+      storyKeys: [],
+      outbox: chats.map((chat, i) => ({ story: { newIndex: i }, chat, threadId: null, html: `<b>alert ${i}</b>`, text: `alert ${i}` })),
+      fetch: { etag: null, lastModified: null },
+    };
+    return store.commitFeedBatch(batch);
+  }
+  const quiet = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+
+  it('delivers in order per chat, waiting out a flood wait', async () => {
+    const store = new SqliteStore(':memory:');
+    await queue(store, ['@a', '@a', '@b']);
+    telegram.failNext(FakeTelegram.tooManyRequests(1));
+    const report = await drainOutbox({ store, sink, log: quiet, deadline: Date.now() + 10_000, minIntervalMs: 0 });
+    expect(report).toEqual({ sent: 3, retried: 1, failed: 0, pending: 0 });
+    expect(telegram.messages.filter((m) => m.chat_id === '@a').map((m) => m.text)).toEqual(['<b>alert 0</b>', '<b>alert 1</b>']);
+    await store.close();
+  });
+
+  it('records a blocked chat as failed and still delivers to the others', async () => {
+    const store = new SqliteStore(':memory:');
+    await queue(store, ['@blocked', '@ok']);
+    telegram.blocked.add('@blocked');
+    const report = await drainOutbox({ store, sink, log: quiet, deadline: Date.now() + 5_000, minIntervalMs: 0 });
+    expect(report).toEqual({ sent: 1, retried: 0, failed: 1, pending: 0 });
+    expect(telegram.messages.map((m) => m.chat_id)).toEqual(['@ok']);
+    await store.close();
+  });
+
+  it('leaves rows pending when the flood wait outlasts the deadline', async () => {
+    const store = new SqliteStore(':memory:');
+    await queue(store, ['@a']);
+    telegram.failNext(FakeTelegram.tooManyRequests(30));
+    const report = await drainOutbox({ store, sink, log: quiet, deadline: Date.now() + 1_000, minIntervalMs: 0 });
+    expect(report).toEqual({ sent: 0, retried: 1, failed: 0, pending: 1 });
+    await store.close();
+  });
+});
