@@ -5,6 +5,29 @@ import { normalizeTokens, tokenForms } from '../text/normalize.js';
 export interface IndexedDocument {
   /** token form → ascending token positions */
   readonly positions: ReadonlyMap<string, readonly number[]>;
+  /** the forms that start with `prefix` */
+  formsStartingWith(prefix: string): string[];
+}
+
+class TokenIndex implements IndexedDocument {
+  private sorted: string[] | null = null;
+
+  constructor(readonly positions: Map<string, number[]>) {}
+
+  formsStartingWith(prefix: string): string[] {
+    // Sorted once, on the first prefix query: then each prefix is a binary search, not a scan.
+    const sorted = (this.sorted ??= [...this.positions.keys()].sort());
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((sorted[mid] ?? '') < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const found: string[] = [];
+    for (let i = lo; i < sorted.length && (sorted[i] ?? '').startsWith(prefix); i++) found.push(sorted[i] ?? '');
+    return found;
+  }
 }
 
 // Title and body are one document, but a phrase must not run from the end of one into the other.
@@ -25,5 +48,5 @@ export function indexDocument(...fields: string[]): IndexedDocument {
     });
     offset += tokens.length + FIELD_GAP;
   }
-  return { positions };
+  return new TokenIndex(positions);
 }

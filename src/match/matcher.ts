@@ -30,13 +30,19 @@ function positionsOf(doc: IndexedDocument, token: string, prefix: boolean): Map<
     for (const p of doc.positions.get(token) ?? []) found.set(p, token);
     return found;
   }
-  for (const [form, list] of doc.positions) {
-    if (form.startsWith(token)) for (const p of list) found.set(p, form);
+  for (const form of doc.formsStartingWith(token)) {
+    for (const p of doc.positions.get(form) ?? []) found.set(p, form);
   }
   return found;
 }
 
 function evaluateTerm(term: TermNode, doc: IndexedDocument): Evaluation {
+  // Most terms are one word: no positions needed.
+  if (term.tokens.length === 1) {
+    const token = term.tokens[0] ?? '';
+    const forms = term.prefix ? doc.formsStartingWith(token) : doc.positions.has(token) ? [token] : [];
+    return forms.length > 0 ? { ok: true, terms: [term.raw], forms } : MISS;
+  }
   const last = term.tokens.length - 1;
   const perToken = term.tokens.map((token, i) => positionsOf(doc, token, term.prefix && i === last));
   const first = perToken[0];

@@ -53,6 +53,19 @@ const ARABIC_SUFFIXES = ['ها', 'ان', 'ات', 'ون', 'ين', 'يه', 'ه', '
  */
 export function tokenForms(token: string): string[] {
   if (!ARABIC_LETTER.test(token)) return [token];
+  const cached = formsCache.get(token);
+  if (cached) return cached;
+  const forms = arabicForms(token);
+  // News vocabulary repeats; a bounded cache keeps the common words cheap without growing forever.
+  if (formsCache.size >= FORMS_CACHE_LIMIT) formsCache.clear();
+  formsCache.set(token, forms);
+  return forms;
+}
+
+const FORMS_CACHE_LIMIT = 50_000;
+const formsCache = new Map<string, string[]>();
+
+function arabicForms(token: string): string[] {
   const forms = new Set<string>([token]);
   const withoutPrefixes = new Set<string>([token]);
   for (const conj of ['', ...ARABIC_CONJUNCTIONS]) {
