@@ -39,6 +39,19 @@ export class FetchError extends Error {
   }
 }
 
+const NETWORK_ERRORS: Record<string, string> = {
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  UND_ERR_CONNECT_TIMEOUT: 'connect timeout',
+  UND_ERR_SOCKET: 'connection closed',
+  CERT_HAS_EXPIRED: 'TLS certificate expired',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate not trusted',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate self-signed',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate for another host',
+};
+
 async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (declared > maxBytes) throw new FetchError('too-large', `body of ${declared} bytes exceeds the cap of ${maxBytes}`);
@@ -95,6 +108,8 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
     if (timeout.aborted) throw new FetchError('timeout', `no complete answer within ${request.timeoutMs} ms`);
     if (signal.aborted) throw new FetchError('network', 'aborted: shutting down');
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new FetchError('network', cause?.code ?? cause?.message ?? (error as Error).message);
+    const code = cause?.code ?? '';
+    const reason = NETWORK_ERRORS[code] ?? cause?.message ?? (error as Error).message;
+    throw new FetchError('network', code && !reason.includes(code) ? `${reason} (${code})` : reason);
   }
 }

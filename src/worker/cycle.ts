@@ -90,7 +90,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
       if (!(error instanceof FetchError || error instanceof FeedParseError)) throw error;
       // A broken feed is logged and skipped; it never stops the cycle.
       report.feeds.failed++;
-      feedLog.warn({ err: { type: error.name, message: error.message } }, 'feed skipped');
+      feedLog.warn({ error: error.message, errorType: error.name }, 'feed skipped');
       await store.recordFeedFailure(feed.url, error.message, Date.now());
       return null;
     }

@@ -93,8 +93,13 @@ describe('steppewatch once', () => {
     expect(texts.join('\n')).not.toMatch(/كرة القدم|Париж/u);
     expect(telegram.messages.every((m) => m.parse_mode === 'HTML')).toBe(true);
 
-    const skipped = logLines(result.stderr).filter((l) => l.msg === 'feed skipped').map((l) => l.feed);
-    expect(skipped.sort()).toEqual([`${feeds.url}/down.xml`, `${feeds.url}/garbage.xml`]);
+    const skipped = logLines(result.stderr)
+      .filter((l) => l.msg === 'feed skipped')
+      .map((l) => `${String(l.feed)}: ${String(l.error)}`);
+    expect(skipped.sort()).toEqual([
+      `${feeds.url}/down.xml: HTTP 500 Internal Server Error`,
+      `${feeds.url}/garbage.xml: not a feed: no <rss>, <feed>, <rdf:RDF> or JSON Feed found`,
+    ]);
     expect(result.stderr).not.toContain(FAKE_TOKEN);
   });
 

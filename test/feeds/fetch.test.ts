@@ -55,8 +55,12 @@ describe('fetchFeed', () => {
   it('reports HTTP errors and refused connections as typed errors', async () => {
     const url = feeds.set('/down.xml', { body: 'no', status: 503 });
     await expect(fetchFeed({ url, ...limits })).rejects.toMatchObject({ kind: 'http', status: 503 });
-    const refused = await fetchFeed({ url: 'http://127.0.0.1:1/', ...limits }).catch((e: unknown) => e);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const refused = await fetchFeed({ url: `http://127.0.0.1:${port}/`, ...limits }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(FetchError);
-    expect(refused).toMatchObject({ kind: 'network' });
+    expect(refused).toMatchObject({ kind: 'network', message: 'connection refused (ECONNREFUSED)' });
   });
 });
