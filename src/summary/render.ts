@@ -1,6 +1,7 @@
 // Renders an alert for Telegram (HTML parse mode) and as plain text for the console.
 // Every piece of feed text passes through escapeHtml; links are http(s) only.
 
+import { safeLink } from '../feeds/adapt.js';
 import type { Summary } from './summarize.js';
 
 export interface Alert {
@@ -18,14 +19,9 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;').replace(/"/gu, '&quot;');
 }
 
+/** Checked again here, not only at ingestion: whatever reaches an href must be http(s). */
 function safeHref(link: string | null): string | null {
-  if (!link) return null;
-  try {
-    const url = new URL(link);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
-  } catch {
-    return null;
-  }
+  return safeLink(link, null);
 }
 
 function formatTime(time: Date): string {

@@ -85,7 +85,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
       const parsed = await parseFeed(text, fetched.url, feed.language);
       // Items keep the configured URL as their feed, so identity survives redirects.
       for (const item of parsed.items) item.feedUrl = feed.url;
-      return { parsed, meta: { etag: fetched.etag, lastModified: fetched.lastModified } };
+      return { parsed, poll: { firstPoll: !polledBefore, etag: fetched.etag, lastModified: fetched.lastModified } };
     } catch (error) {
       if (!(error instanceof FetchError || error instanceof FeedParseError)) throw error;
       // A broken feed is logged and skipped; it never stops the cycle.
@@ -103,7 +103,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     await serial(async () => {
       let outcome: FeedOutcome;
       try {
-        outcome = await processFeed(feed, fetched.parsed, fetched.meta, config, store, Date.now());
+        outcome = await processFeed(feed, fetched.parsed, fetched.poll, config, store, Date.now());
       } catch (error) {
         // An item that trips the pipeline is our bug, but it must not stop the other feeds.
         report.feeds.failed++;

@@ -44,13 +44,12 @@ function selectFresh(items: Item[], firstPoll: boolean, config: Config, now: num
 export async function processFeed(
   feed: FeedConfig,
   parsed: ParsedFeed,
-  fetchMeta: { etag: string | null; lastModified: string | null },
+  poll: { firstPoll: boolean; etag: string | null; lastModified: string | null },
   config: Config,
   store: Store,
   now: number,
 ): Promise<FeedOutcome> {
-  const state = await store.getFeedState(feed.url);
-  const firstPoll = state?.firstPolledAt == null;
+  const { firstPoll } = poll;
   const source = feed.name ?? parsed.title ?? new URL(feed.url).hostname;
 
   // A feed may list one item twice; the first occurrence wins.
@@ -63,7 +62,15 @@ export async function processFeed(
   const newItems = [...byKey].filter(([key]) => unseen.has(key));
   const fresh = selectFresh(newItems.map(([, item]) => item), firstPoll, config, now);
 
-  const batch: FeedBatch = { feedUrl: feed.url, at: now, items: [], newStories: [], storyKeys: [], outbox: [], fetch: fetchMeta };
+  const batch: FeedBatch = {
+    feedUrl: feed.url,
+    at: now,
+    items: [],
+    newStories: [],
+    storyKeys: [],
+    outbox: [],
+    fetch: { etag: poll.etag, lastModified: poll.lastModified },
+  };
   const counts = { items: parsed.items.length, new: newItems.length, matched: 0, alerts: 0, folded: 0 };
   // Stories created earlier in this batch, by key, so two reports in one feed fold too.
   const batchStories = new Map<string, { ref: StoryRef; destinations: Set<string> }>();

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FetchError, fetchFeed } from '../../src/feeds/fetch.js';
 import { FeedServer } from '../support/feed-server.js';
+import { closeServer, listenLocal } from '../support/local-server.js';
 
 let feeds: FeedServer;
 let hanging: Server;
@@ -15,14 +15,12 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-type': 'application/rss+xml' });
     res.write('<rss>');
   });
-  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
-  hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/`;
+  hangingUrl = `${await listenLocal(hanging)}/`;
 });
 
 afterAll(async () => {
   await feeds.stop();
-  hanging.closeAllConnections();
-  await new Promise((resolve) => hanging.close(resolve));
+  await closeServer(hanging);
 });
 
 const limits = { timeoutMs: 2000, maxBytes: 1024 * 1024 };
@@ -56,10 +54,9 @@ describe('fetchFeed', () => {
     const url = feeds.set('/down.xml', { body: 'no', status: 503 });
     await expect(fetchFeed({ url, ...limits })).rejects.toMatchObject({ kind: 'http', status: 503 });
     const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
-    const refused = await fetchFeed({ url: `http://127.0.0.1:${port}/`, ...limits }).catch((e: unknown) => e);
+    const closedUrl = await listenLocal(closed);
+    await closeServer(closed);
+    const refused = await fetchFeed({ url: `${closedUrl}/`, ...limits }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(FetchError);
     expect(refused).toMatchObject({ kind: 'network', message: 'connection refused (ECONNREFUSED)' });
   });

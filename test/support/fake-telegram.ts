@@ -3,7 +3,7 @@
 // wrong token. Tests inject failures and read what was delivered.
 
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenLocal } from './local-server.js';
 import { checkTelegramHtml } from './telegram-html.js';
 
 export const FAKE_TOKEN = '123456789:TEST-fake-token-ABCdefGHIjklMNOpqr';
@@ -105,15 +105,11 @@ export class FakeTelegram {
         }
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.apiRoot = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.apiRoot = await listenLocal(this.server);
     return this;
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+  stop(): Promise<void> {
+    return closeServer(this.server);
   }
 }

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenLocal } from './local-server.js';
 
 export interface Route {
   body: string | Buffer;
@@ -59,16 +59,12 @@ export class FeedServer {
         .writeHead(status, { 'content-type': route.contentType ?? 'application/rss+xml; charset=utf-8', etag, ...route.headers })
         .end(body);
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.base = await listenLocal(this.server);
     return this;
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+  stop(): Promise<void> {
+    return closeServer(this.server);
   }
 }
 
