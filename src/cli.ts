@@ -7,6 +7,7 @@ import { ConsoleSink } from './delivery/console.js';
 import type { AlertSink } from './delivery/sink.js';
 import { TelegramSink } from './delivery/telegram.js';
 import { runDemo } from './demo/demo.js';
+import { inspectSources } from './feeds/inspect.js';
 import { EnvError, readEnv, type Env } from './env.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore, StoreError } from './store/open.js';
@@ -21,6 +22,7 @@ Usage:
   steppewatch once [--config FILE]           one full cycle, then exit
   steppewatch check-config [--config FILE]   validate the config and print a summary
   steppewatch demo                           offline demo on bundled sample feeds
+  steppewatch inspect URL|FILE… [--json]     fetch or read feeds and print their items
 
 Options:
   -c, --config FILE   config file (default: $STEPPEWATCH_CONFIG, else config/steppewatch.yaml)
@@ -64,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       config: { type: 'string', short: 'c' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -76,6 +79,11 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || !command) {
     process.stdout.write(USAGE);
     return command || values.help ? 0 : 2;
+  }
+  if (command === 'inspect') {
+    if (rest.length === 0) throw new UsageError('inspect needs at least one URL or FILE');
+    const failed = await inspectSources(rest, { json: values.json === true, out: process.stdout, timeoutMs: 20_000, maxBytes: 10 * 1024 * 1024 });
+    return failed === rest.length ? 1 : 0;
   }
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0] ?? ''}"`);
 

@@ -4,9 +4,9 @@
 import type { Config, FeedConfig } from '../config/load.js';
 import { drainOutbox, type DrainReport } from '../delivery/outbox.js';
 import type { AlertSink } from '../delivery/sink.js';
-import { decodeBody } from '../feeds/encoding.js';
 import { FetchError, fetchFeed } from '../feeds/fetch.js';
-import { FeedParseError, parseFeed } from '../feeds/parse.js';
+import { FeedParseError } from '../feeds/parse.js';
+import { readFeed } from '../feeds/read.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { processFeed, type FeedOutcome } from './process-feed.js';
@@ -81,8 +81,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
         feedLog.debug('feed not modified');
         return null;
       }
-      const { text } = decodeBody(fetched.body, fetched.contentType);
-      const parsed = await parseFeed(text, fetched.url, feed.language);
+      const parsed = await readFeed(fetched.body, fetched.contentType, fetched.url, feed.language);
       // Items keep the configured URL as their feed, so identity survives redirects.
       for (const item of parsed.items) item.feedUrl = feed.url;
       return { parsed, poll: { firstPoll: !polledBefore, etag: fetched.etag, lastModified: fetched.lastModified } };

@@ -65,6 +65,43 @@ channels:
   });
 });
 
+describe('steppewatch inspect', () => {
+  it('prints one JSON line per item from files and URLs, one for an empty feed, one per failure', async () => {
+    const feeds = await new FeedServer().start();
+    try {
+      const url = feeds.set('/ru.xml', rss('Лента', [{ title: 'Протест в Алматы', guid: 'g1', link: 'https://ru.example.test/1', minutesAgo: 60, description: '<p>Текст &amp; ещё</p>' }]));
+      const empty = join(dir, 'empty.xml');
+      writeFileSync(empty, '<rss version="2.0"><channel><title>Empty</title></channel></rss>');
+      const result = await runCli(['inspect', '--json', url, empty, join(dir, 'missing.xml')]);
+      expect(result.code).toBe(0);
+      const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines).toHaveLength(3);
+      expect(lines[0]).toMatchObject({
+        source: url,
+        feed: { title: 'Лента', link: 'https://example.test/', language: null, charset: 'utf-8', format: 'rss' },
+        index: 0,
+        title: 'Протест в Алматы',
+        link: 'https://ru.example.test/1',
+        guid: 'g1',
+        published: expect.stringMatching(/^\d{4}-\d\d-\d\dT/u) as unknown,
+        author: null,
+        language: 'ru',
+        text: 'Текст & ещё',
+      });
+      expect(lines[1]).toMatchObject({ source: empty, index: null, feed: { title: 'Empty' } });
+      expect(lines[2]).toMatchObject({ source: join(dir, 'missing.xml'), error: expect.stringContaining('no such file') as unknown });
+    } finally {
+      await feeds.stop();
+    }
+  });
+
+  it('exits 1 when every source fails', async () => {
+    const result = await runCli(['inspect', join(dir, 'nothing.xml')]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('error:');
+  });
+});
+
 describe('steppewatch run', () => {
   let feeds: FeedServer;
   let telegram: FakeTelegram;
