@@ -1,6 +1,16 @@
-// Bytes to text: BOM, then the HTTP charset, then the XML prolog, then UTF-8.
+// Bytes to text. Order of evidence: BOM, then the HTTP charset, then the XML prolog or HTML meta,
+// then UTF-8. Declarations are often wrong, so they are checked against the bytes: valid UTF-8
+// declared as a legacy charset is read as UTF-8, and invalid UTF-8 is decoded with the legacy
+// charset whose letters look most like real text. Single-byte charsets go through iconv-lite,
+// because Node 20's TextDecoder maps windows-1252 0x80–0x9F wrongly (nodejs/node#60888).
 
 import { TextDecoder } from 'node:util';
+import iconv from 'iconv-lite';
+
+export interface DecodedBody {
+  text: string;
+  charset: string;
+}
 
 const BOMS: Array<[number[], string]> = [
   [[0xef, 0xbb, 0xbf], 'utf-8'],
@@ -9,40 +19,100 @@ const BOMS: Array<[number[], string]> = [
 ];
 
 function charsetFromContentType(contentType: string | null): string | null {
-  const match = /charset\s*=\s*"?([^";\s]+)/iu.exec(contentType ?? '');
+  const match = /charset\s*=\s*["']?([^"';\s]+)/iu.exec(contentType ?? '');
   return match?.[1]?.toLowerCase() ?? null;
 }
 
-function charsetFromProlog(bytes: Uint8Array): string | null {
+/** The charset named in an XML prolog or an HTML <meta> within the first 1024 bytes. */
+function charsetFromDocument(bytes: Uint8Array): string | null {
   const head = Buffer.from(bytes.subarray(0, 1024)).toString('latin1');
-  const match = /^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']/u.exec(head);
-  return match?.[1]?.toLowerCase() ?? null;
+  const prolog = /^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']/u.exec(head);
+  if (prolog?.[1]) return prolog[1].toLowerCase();
+  const meta = /<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9._:-]+)/iu.exec(head);
+  return meta?.[1]?.toLowerCase() ?? null;
 }
 
-function decoderFor(label: string): TextDecoder | null {
+/** UTF-16 without a BOM shows itself by the zero bytes around ASCII "<". */
+function sniffUtf16(bytes: Uint8Array): string | null {
+  if (bytes[0] === 0x3c && bytes[1] === 0x00) return 'utf-16le';
+  if (bytes[0] === 0x00 && bytes[1] === 0x3c) return 'utf-16be';
+  return null;
+}
+
+function normaliseLabel(label: string): string | null {
+  const name = label.toLowerCase().replace(/^(x-|cs)/u, '');
+  if (name === 'utf8' || name === 'utf-8' || name === 'unicode-1-1-utf-8') return 'utf-8';
+  if (name === 'utf-16' || name === 'ucs-2') return 'utf-16le';
+  // As browsers do (WHATWG Encoding): servers that say latin1 or ASCII mean windows-1252.
+  if (['iso-8859-1', 'iso8859-1', 'latin1', 'l1', 'us-ascii', 'ascii', 'iso-ir-100'].includes(name)) return 'windows-1252';
+  return iconv.encodingExists(name) ? name : null;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function tryUtf8(bytes: Uint8Array): string | null {
   try {
-    return new TextDecoder(label);
+    return strictUtf8.decode(bytes);
   } catch {
-    return null; // a label TextDecoder does not know: try the next source
+    return null;
   }
 }
 
-export interface DecodedBody {
-  text: string;
-  charset: string;
+function hasMultibyte(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b >= 0x80) return true;
+  return false;
 }
 
-/** Decodes a feed body; an unknown or wrong declared charset falls back rather than failing. */
+// Candidates for text that is not valid UTF-8, with how to tell real text from mojibake.
+const LEGACY_GUESSES = ['windows-1251', 'koi8-r', 'windows-1256', 'windows-1252'] as const;
+
+function plausibility(text: string): number {
+  const letters = text.match(/\p{L}/gu)?.length ?? 0;
+  const lowerCyrillic = text.match(/[а-яё]/gu)?.length ?? 0;
+  const upperCyrillic = text.match(/[А-ЯЁ]/gu)?.length ?? 0;
+  const arabic = text.match(/[\u0621-\u064A]/gu)?.length ?? 0;
+  const junk = text.match(/[\u0080-\u00BF\u00D7\u00F7\uFFFD]/gu)?.length ?? 0;
+  // Prose is mostly lower case: KOI8-R read as 1251 (or the reverse) comes out mostly upper case.
+  return letters + lowerCyrillic - upperCyrillic + arabic - 3 * junk;
+}
+
+function decodeWith(bytes: Uint8Array, charset: string): string {
+  return iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), charset);
+}
+
+function guessLegacy(bytes: Uint8Array): DecodedBody {
+  let best: DecodedBody = { text: decodeWith(bytes, 'windows-1252'), charset: 'windows-1252' };
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (const charset of LEGACY_GUESSES) {
+    const text = decodeWith(bytes, charset);
+    const score = plausibility(text);
+    if (score > bestScore) {
+      best = { text, charset };
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** Decodes a feed body; a wrong or unknown declared charset falls back rather than failing. */
 export function decodeBody(bytes: Uint8Array, contentType: string | null): DecodedBody {
   for (const [signature, charset] of BOMS) {
     if (signature.every((b, i) => bytes[i] === b)) {
-      return { text: new TextDecoder(charset).decode(bytes.subarray(signature.length)), charset };
+      return { text: decodeWith(bytes.subarray(signature.length), charset), charset };
     }
   }
-  for (const label of [charsetFromContentType(contentType), charsetFromProlog(bytes)]) {
-    if (!label) continue;
-    const decoder = decoderFor(label);
-    if (decoder) return { text: decoder.decode(bytes), charset: decoder.encoding };
+  const utf16 = sniffUtf16(bytes);
+  if (utf16) return { text: decodeWith(bytes, utf16), charset: utf16 };
+
+  const declared = [charsetFromContentType(contentType), charsetFromDocument(bytes)]
+    .map((label) => (label ? normaliseLabel(label) : null))
+    .find((label): label is string => label !== null);
+
+  const utf8 = tryUtf8(bytes);
+  if (declared === undefined || declared === 'utf-8') {
+    return utf8 !== null ? { text: utf8, charset: 'utf-8' } : guessLegacy(bytes);
   }
-  return { text: new TextDecoder('utf-8').decode(bytes), charset: 'utf-8' };
+  // Valid multi-byte UTF-8 is almost never legacy text by accident: the declaration is wrong.
+  if (utf8 !== null && hasMultibyte(bytes) && !declared.startsWith('utf-16')) return { text: utf8, charset: 'utf-8' };
+  return { text: decodeWith(bytes, declared), charset: declared };
 }

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBody } from '../../src/feeds/encoding.js';
 import { FeedParseError, parseFeed, sniffFormat } from '../../src/feeds/parse.js';
 
 const URL_ = 'https://feeds.example.test/rss';
@@ -103,24 +102,3 @@ describe('sniffFormat', () => {
   });
 });
 
-describe('decodeBody', () => {
-  const cyrillic = 'Протест в Алматы';
-  const win1251 = Buffer.from([0xcf, 0xf0, 0xee, 0xf2, 0xe5, 0xf1, 0xf2, 0x20, 0xe2, 0x20, 0xc0, 0xeb, 0xec, 0xe0, 0xf2, 0xfb]);
-
-  it('uses the HTTP charset, then the XML prolog, then UTF-8', () => {
-    expect(decodeBody(win1251, 'application/rss+xml; charset=windows-1251').text).toBe(cyrillic);
-    const prolog = Buffer.concat([Buffer.from('<?xml version="1.0" encoding="windows-1251"?>'), win1251]);
-    expect(decodeBody(prolog, 'text/xml').text).toContain(cyrillic);
-    expect(decodeBody(Buffer.from(cyrillic), null)).toEqual({ text: cyrillic, charset: 'utf-8' });
-  });
-
-  it('honours a BOM over any declaration and survives an unknown charset', () => {
-    expect(decodeBody(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(cyrillic)]), 'text/xml; charset=koi8-r').text).toBe(cyrillic);
-    expect(decodeBody(Buffer.from(cyrillic), 'text/xml; charset=x-unheard-of').text).toBe(cyrillic);
-  });
-
-  it('decodes windows-1256 Arabic', () => {
-    const bytes = Buffer.from([0xc3, 0xe1, 0xe3, 0xc7, 0xca, 0xed]); // ألماتي
-    expect(decodeBody(bytes, 'text/xml; charset=windows-1256').text).toBe('ألماتي');
-  });
-});
