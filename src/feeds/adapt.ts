@@ -16,10 +16,26 @@ export function safeLink(href: string | null | undefined, base: string | null): 
   }
 }
 
-/** A date, or null when missing or unparseable. */
+// Zone abbreviations seen in RFC 822 dates of our region's feeds that Date.parse does not know.
+const ZONES: Record<string, string> = {
+  MSK: '+0300',
+  ALMT: '+0500', // Almaty, since March 2024
+  AQTT: '+0500',
+  ORAT: '+0500',
+  QYZT: '+0500',
+  EET: '+0200',
+  EEST: '+0300',
+  CET: '+0100',
+  CEST: '+0200',
+  AST: '+0300', // Arabia Standard Time, as Arab outlets use it
+};
+const ZONE_SUFFIX = new RegExp(`\\s(${Object.keys(ZONES).join('|')})$`, 'u');
+
+/** A date, or null when missing or unparseable (RFC 822 variants, ISO 8601). */
 export function parseDate(text: string | null | undefined): Date | null {
   if (!text) return null;
-  const date = new Date(text.trim());
+  const trimmed = text.trim().replace(ZONE_SUFFIX, (_m, zone: string) => ` ${ZONES[zone] ?? ''}`);
+  const date = new Date(trimmed);
   return Number.isNaN(date.getTime()) ? null : date;
 }
 

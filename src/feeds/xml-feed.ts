@@ -35,10 +35,30 @@ const RssParserFeed = z.looseObject({
 // Entities and DTDs are never resolved: sax (under xml2js) does not fetch external entities.
 const parser = new Parser();
 
+const ATOM_DATE = /<(published|updated)>([^<]*)<\/\1>/gu;
+
+/**
+ * rss-parser calls toISOString() on Atom dates outside any try, so one bad date sinks the whole
+ * feed: blank out the dates that do not parse, and the entries keep their first-seen time.
+ */
+function withoutInvalidAtomDates(text: string): string {
+  return text.replace(ATOM_DATE, (whole, tag: string, value: string) =>
+    Number.isNaN(new Date(value.trim()).getTime()) ? `<${tag}></${tag}>` : whole,
+  );
+}
+
+/** The xml:base of the root element, if any: the base for the feed's relative links. */
+function rootXmlBase(text: string, feedUrl: string): string | null {
+  const root = /<(?:feed|rss|rdf:RDF)\b[^>]*>/u.exec(text)?.[0] ?? '';
+  const base = /\sxml:base\s*=\s*["']([^"']+)["']/u.exec(root)?.[1];
+  return base ? safeLink(base, feedUrl) : null;
+}
+
 /** Parses XML feed text; throws when it is not a feed rss-parser understands. */
 export async function parseXmlFeed(text: string, feedUrl: string, format: FeedFormat, languageHint?: string): Promise<ParsedFeed> {
-  const feed = RssParserFeed.parse(await parser.parseString(text));
-  const base = safeLink(feed.link, feedUrl) ?? feedUrl;
+  const source = format === 'atom' ? withoutInvalidAtomDates(text) : text;
+  const feed = RssParserFeed.parse(await parser.parseString(source));
+  const base = rootXmlBase(text, feedUrl) ?? safeLink(feed.link, feedUrl) ?? feedUrl;
   const feedLanguage = feed.language?.trim().toLowerCase().split(/[-_]/u)[0] || null;
   const items = feed.items.map((raw) => {
     const entry = RssParserItem.parse(raw);

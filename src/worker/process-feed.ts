@@ -29,14 +29,21 @@ function destinationsFor(channels: ChannelConfig[], matches: WatchlistMatch[]): 
   });
 }
 
+/**
+ * When an item counts as published: its date, except that undated items and items dated in the
+ * future (clock skew, time-zone bugs) count as published when first seen.
+ */
+function publishedAt(item: Item, now: number): number {
+  return Math.min(item.published?.getTime() ?? now, now);
+}
+
 /** Which new items the poll may alert on; the rest are recorded as backlog or stale. */
 function selectFresh(items: Item[], firstPoll: boolean, config: Config, now: number): Set<Item> {
   const oldest = now - config.backlog.windowMs;
-  // Undated items count as published now, when first seen.
-  const recent = items.filter((item) => (item.published?.getTime() ?? now) >= oldest);
+  const recent = items.filter((item) => publishedAt(item, now) >= oldest);
   if (!firstPoll) return new Set(recent);
   // A new feed must not flood the chat with its backlog.
-  const newestFirst = [...recent].sort((a, b) => (b.published?.getTime() ?? now) - (a.published?.getTime() ?? now));
+  const newestFirst = [...recent].sort((a, b) => publishedAt(b, now) - publishedAt(a, now));
   return new Set(newestFirst.slice(0, config.backlog.maxItems));
 }
 
@@ -77,13 +84,13 @@ export async function processFeed(
   const watchlists = [...config.watchlists.values()];
 
   // Oldest first, so the first report of a story is the one that alerts.
-  newItems.sort(([, a], [, b]) => (a.published?.getTime() ?? now) - (b.published?.getTime() ?? now));
+  newItems.sort(([, a], [, b]) => publishedAt(a, now) - publishedAt(b, now));
   for (const [key, item] of newItems) {
     const record: ItemRecord = {
       key,
       title: item.title,
       link: item.link,
-      publishedAt: item.published?.getTime() ?? null,
+      publishedAt: publishedAt(item, now),
       decision: 'no-match',
       watchlists: [],
       story: null,
@@ -129,7 +136,7 @@ export async function processFeed(
     const forms = new Set(matches.flatMap((m) => [...m.forms]));
     const summary = summarize(item, forms);
     for (const { channel, watchlists: names } of pending) {
-      const alert: Alert = { summary, source, link: item.link, time: item.published ?? new Date(now), watchlists: names };
+      const alert: Alert = { summary, source, link: item.link, time: new Date(publishedAt(item, now)), watchlists: names };
       batch.outbox.push({ story: story.ref, chat: channel.chat, threadId: channel.threadId, html: renderHtml(alert), text: renderText(alert) });
       story.destinations.add(destinationKey(channel.chat, channel.threadId));
       counts.alerts++;

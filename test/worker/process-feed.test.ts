@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { Item, ParsedFeed } from '../../src/feeds/item.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { processFeed } from '../../src/worker/process-feed.js';
+
+const NOW = Date.parse('2026-11-25T12:00:00Z');
+const HOUR = 3_600_000;
+const config = parseConfig(
+  `feeds:\n  - url: https://f.test/rss\nchannels:\n  - chat: "@chan_one"\n    watchlists: [kazakhstan-unrest]\nbacklog:\n  window: 24h\n  max_items: 2\n`,
+  'test.yaml',
+  {},
+);
+const feed = { url: 'https://f.test/rss' };
+const poll = (firstPoll: boolean) => ({ firstPoll, etag: null, lastModified: null });
+
+function item(n: number, hoursAgo: number | null, title = `Протест в Алматы: задержаны ${n} человек`): Item {
+  return {
+    id: `g${n}`,
+    feedUrl: feed.url,
+    guid: `g${n}`,
+    link: `https://f.test/${n}`,
+    title,
+    text: '',
+    published: hoursAgo === null ? null : new Date(NOW - hoursAgo * HOUR),
+    author: null,
+    language: 'ru',
+  };
+}
+const parsed = (items: Item[]): ParsedFeed => ({ format: 'rss', title: 'Лента', link: null, language: 'ru', items });
+
+describe('processFeed', () => {
+  it("alerts on at most max_items of a new feed's last 24 hours and records the rest as backlog", async () => {
+    const store = new SqliteStore(':memory:');
+    const { batch, counts } = await processFeed(feed, parsed([item(1, 1), item(2, 2), item(3, 3), item(4, 30)]), poll(true), config, store, NOW);
+    expect(batch.items.map((i) => [i.key, i.decision])).toEqual([
+      ['g:g4', 'backlog'],
+      ['g:g3', 'backlog'],
+      ['g:g2', 'alerted'],
+      ['g:g1', 'alerted'],
+    ]);
+    expect(counts.alerts).toBe(2);
+    await store.close();
+  });
+
+  it('never alerts on items older than the window on later polls, and treats future dates as now', async () => {
+    const store = new SqliteStore(':memory:');
+    const { batch } = await processFeed(feed, parsed([item(1, 48), item(2, -5), item(3, null)]), poll(false), config, store, NOW);
+    const decisions = Object.fromEntries(batch.items.map((i) => [i.key, i.decision]));
+    expect(decisions).toEqual({ 'g:g1': 'stale', 'g:g2': 'alerted', 'g:g3': 'alerted' });
+    expect(batch.items.find((i) => i.key === 'g:g2')?.publishedAt).toBe(NOW);
+    await store.close();
+  });
+
+  it('folds a second report of the same story in one feed', async () => {
+    const store = new SqliteStore(':memory:');
+    const same = 'CSTO troops take control of Almaty airport';
+    const { batch, counts } = await processFeed(feed, parsed([item(1, 2, same), item(2, 1, same)]), poll(false), config, store, NOW);
+    expect(batch.items.map((i) => i.decision)).toEqual(['alerted', 'folded']);
+    expect(counts).toMatchObject({ alerts: 1, folded: 1 });
+    await store.close();
+  });
+
+  it('records items that match no watchlist, with no alert', async () => {
+    const store = new SqliteStore(':memory:');
+    const { batch } = await processFeed(feed, parsed([item(1, 1, 'Almaty apples return to markets')]), poll(false), config, store, NOW);
+    expect(batch.items.map((i) => i.decision)).toEqual(['no-match']);
+    expect(batch.outbox).toEqual([]);
+    await store.close();
+  });
+});
