@@ -32,7 +32,14 @@ export interface Config {
   /** every watchlist the config may use: its own and the bundled presets */
   watchlists: Map<string, Watchlist>;
   channels: ChannelConfig[];
-  fetch: { timeoutMs: number; maxBytes: number; concurrency: number };
+  fetch: {
+    timeoutMs: number;
+    connectTimeoutMs: number;
+    maxBytes: number;
+    concurrency: number;
+    perHost: number;
+    reportFailingAfterMs: number;
+  };
   backlog: { windowMs: number; maxItems: number };
   dedup: { windowMs: number };
   delivery: { maxWaitMs: number };
@@ -203,7 +210,14 @@ export function parseConfig(
       threadId: c.thread_id ?? null,
       watchlists: c.watchlists,
     })),
-    fetch: { timeoutMs: raw.fetch.timeout, maxBytes: raw.fetch.max_bytes, concurrency: raw.fetch.concurrency },
+    fetch: {
+      timeoutMs: raw.fetch.timeout,
+      connectTimeoutMs: raw.fetch.connect_timeout,
+      maxBytes: raw.fetch.max_bytes,
+      concurrency: raw.fetch.concurrency,
+      perHost: raw.fetch.per_host,
+      reportFailingAfterMs: raw.fetch.report_failing_after,
+    },
     backlog: { windowMs: raw.backlog.window, maxItems: raw.backlog.max_items },
     dedup: { windowMs: raw.dedup.window },
     delivery: { maxWaitMs: raw.delivery.max_wait },

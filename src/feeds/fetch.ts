@@ -1,7 +1,12 @@
-// Fetches a feed's bytes over HTTP: conditional GET, a total timeout and a byte cap enforced
-// while streaming, so a hanging or huge server costs at most the limits.
+// Fetches a feed's bytes over HTTP, politely and within limits: conditional GET, at most 5
+// redirects (permanent ones reported so the caller can remember the new URL), connect and total
+// timeouts, a byte cap enforced while streaming the *decoded* body (so a gzip bomb stops at the
+// cap), and 429/503 turned into a typed "come back later" carrying Retry-After.
 
+import { Agent, fetch, type Response } from 'undici';
 import { PRODUCT_USER_AGENT } from '../version.js';
+
+export const MAX_REDIRECTS = 5;
 
 export interface FetchRequest {
   url: string;
@@ -11,21 +16,25 @@ export interface FetchRequest {
   maxBytes: number;
   /** aborts the request early (shutdown) */
   signal?: AbortSignal;
+  /** connection pool with the connect timeout; one is shared per process when not given */
+  agent?: Agent;
 }
 
 export type FetchResult =
-  | { kind: 'not-modified' }
+  | { kind: 'not-modified'; permanentRedirect: string | null }
   | {
       kind: 'ok';
       /** the URL after redirects */
       url: string;
+      /** where every hop was permanent (301/308): the URL to poll from now on */
+      permanentRedirect: string | null;
       body: Uint8Array;
       contentType: string | null;
       etag: string | null;
       lastModified: string | null;
     };
 
-export type FetchErrorKind = 'timeout' | 'too-large' | 'http' | 'network';
+export type FetchErrorKind = 'timeout' | 'too-large' | 'http' | 'throttled' | 'redirect' | 'network';
 
 /** A fetch that failed; `kind` says how, so callers branch without reading messages. */
 export class FetchError extends Error {
@@ -33,6 +42,8 @@ export class FetchError extends Error {
     readonly kind: FetchErrorKind,
     message: string,
     readonly status?: number,
+    /** for `throttled`: how long the server asked us to wait, when it said */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'FetchError';
@@ -52,28 +63,45 @@ const NETWORK_ERRORS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate for another host',
 };
 
+let sharedAgent: Agent | null = null;
+
+/** A connection pool whose connects give up after `connectTimeoutMs`. */
+export function createFeedAgent(connectTimeoutMs = 10_000): Agent {
+  return new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 10_000 });
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/u.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
 async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (declared > maxBytes) throw new FetchError('too-large', `body of ${declared} bytes exceeds the cap of ${maxBytes}`);
+  // Content-Length counts encoded bytes; only an identity body can be refused up front.
+  if (!response.headers.get('content-encoding') && declared > maxBytes) {
+    throw new FetchError('too-large', `body of ${declared} bytes exceeds the cap of ${maxBytes}`);
+  }
   if (!response.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  // Node's fetch types the body loosely; it yields bytes.
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
+  for await (const chunk of response.body) {
+    const bytes = chunk as Uint8Array;
+    total += bytes.byteLength;
     if (total > maxBytes) {
-      await reader.cancel();
+      await response.body.cancel().catch(() => undefined);
       throw new FetchError('too-large', `body exceeds the cap of ${maxBytes} bytes`);
     }
-    chunks.push(value);
+    chunks.push(bytes);
   }
   return Buffer.concat(chunks);
 }
 
-/** GETs a feed; a 304 is a result, not an error. */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** GETs a feed, following redirects by hand; a 304 is a result, not an error. */
 export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
   const headers: Record<string, string> = {
     'user-agent': PRODUCT_USER_AGENT,
@@ -84,25 +112,49 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
 
   const timeout = AbortSignal.timeout(request.timeoutMs);
   const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
+  const dispatcher = request.agent ?? (sharedAgent ??= createFeedAgent());
+  let url = request.url;
+  let permanent = true;
   try {
-    const response = await fetch(request.url, { headers, signal, redirect: 'follow' });
-    if (response.status === 304) {
-      await response.body?.cancel();
-      return { kind: 'not-modified' };
+    for (let hop = 0; ; hop++) {
+      const response = await fetch(url, { headers, signal, redirect: 'manual', dispatcher });
+      const location = response.headers.get('location');
+      if (REDIRECTS.has(response.status) && location) {
+        await response.body?.cancel().catch(() => undefined);
+        if (hop >= MAX_REDIRECTS) throw new FetchError('redirect', `more than ${MAX_REDIRECTS} redirects`);
+        const next = new URL(location, url);
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+          throw new FetchError('redirect', `redirect to a ${next.protocol} URL refused`);
+        }
+        permanent &&= response.status === 301 || response.status === 308;
+        url = next.href;
+        continue;
+      }
+      const permanentRedirect = permanent && url !== request.url ? url : null;
+      if (response.status === 304) {
+        await response.body?.cancel().catch(() => undefined);
+        return { kind: 'not-modified', permanentRedirect };
+      }
+      if (response.status === 429 || response.status === 503) {
+        await response.body?.cancel().catch(() => undefined);
+        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+        throw new FetchError('throttled', `HTTP ${response.status} ${response.statusText}`.trim(), response.status, retryAfterMs);
+      }
+      if (!response.ok) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new FetchError('http', `HTTP ${response.status} ${response.statusText}`.trim(), response.status);
+      }
+      const body = await readCapped(response, request.maxBytes);
+      return {
+        kind: 'ok',
+        url,
+        permanentRedirect,
+        body,
+        contentType: response.headers.get('content-type'),
+        etag: response.headers.get('etag'),
+        lastModified: response.headers.get('last-modified'),
+      };
     }
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new FetchError('http', `HTTP ${response.status} ${response.statusText}`.trim(), response.status);
-    }
-    const body = await readCapped(response, request.maxBytes);
-    return {
-      kind: 'ok',
-      url: response.url || request.url,
-      body,
-      contentType: response.headers.get('content-type'),
-      etag: response.headers.get('etag'),
-      lastModified: response.headers.get('last-modified'),
-    };
   } catch (error) {
     if (error instanceof FetchError) throw error;
     if (timeout.aborted) throw new FetchError('timeout', `no complete answer within ${request.timeoutMs} ms`);

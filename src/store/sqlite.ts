@@ -70,7 +70,16 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX outbox_due ON outbox(status, next_attempt_at, id);
   `,
+  `
+  ALTER TABLE feeds ADD COLUMN next_poll_at INTEGER;
+  ALTER TABLE feeds ADD COLUMN fetch_url TEXT;
+  ALTER TABLE feeds ADD COLUMN failing_since INTEGER;
+  ALTER TABLE feeds ADD COLUMN failure_reported_at INTEGER;
+  `,
 ];
+
+// A poll that worked ends any run of failures.
+const FEED_HEALTHY = `consecutive_failures = 0, last_error = NULL, next_poll_at = NULL, failing_since = NULL, failure_reported_at = NULL`;
 
 interface FeedRow {
   url: string;
@@ -80,6 +89,10 @@ interface FeedRow {
   last_success_at: number | null;
   last_error: string | null;
   consecutive_failures: number;
+  next_poll_at: number | null;
+  fetch_url: string | null;
+  failing_since: number | null;
+  failure_reported_at: number | null;
 }
 
 interface OutboxDbRow {
@@ -134,23 +147,37 @@ export class SqliteStore implements Store {
       lastSuccessAt: row.last_success_at,
       lastError: row.last_error,
       consecutiveFailures: row.consecutive_failures,
+      nextPollAt: row.next_poll_at,
+      fetchUrl: row.fetch_url,
+      failingSince: row.failing_since,
+      failureReportedAt: row.failure_reported_at,
     };
   }
 
-  async recordFeedFailure(url: string, error: string, at: number): Promise<void> {
+  async recordFeedFailure(url: string, error: string, at: number, nextPollAt: number): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO feeds (url, last_error, last_error_at, consecutive_failures) VALUES (?, ?, ?, 1)
+        `INSERT INTO feeds (url, last_error, last_error_at, consecutive_failures, next_poll_at, failing_since)
+         VALUES (?, ?, ?, 1, ?, ?)
          ON CONFLICT(url) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at,
-           consecutive_failures = feeds.consecutive_failures + 1`,
+           consecutive_failures = feeds.consecutive_failures + 1, next_poll_at = excluded.next_poll_at,
+           failing_since = COALESCE(feeds.failing_since, excluded.failing_since)`,
       )
-      .run(url, error, at);
+      .run(url, error, at, nextPollAt, at);
   }
 
   async recordFeedUnchanged(url: string, at: number): Promise<void> {
+    this.db.prepare(`UPDATE feeds SET last_success_at = ?, ${FEED_HEALTHY} WHERE url = ?`).run(at, url);
+  }
+
+  async setFeedFetchUrl(url: string, fetchUrl: string | null): Promise<void> {
     this.db
-      .prepare('UPDATE feeds SET last_success_at = ?, consecutive_failures = 0, last_error = NULL WHERE url = ?')
-      .run(at, url);
+      .prepare('INSERT INTO feeds (url, fetch_url) VALUES (?, ?) ON CONFLICT(url) DO UPDATE SET fetch_url = excluded.fetch_url')
+      .run(url, fetchUrl);
+  }
+
+  async markFeedFailureReported(url: string, at: number): Promise<void> {
+    this.db.prepare('UPDATE feeds SET failure_reported_at = ? WHERE url = ?').run(at, url);
   }
 
   async unseenItemKeys(feedUrl: string, keys: string[]): Promise<Set<string>> {
@@ -194,7 +221,7 @@ export class SqliteStore implements Store {
        VALUES (?, ?, ?, ?, ?, 0)
        ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
          first_polled_at = COALESCE(feeds.first_polled_at, excluded.first_polled_at),
-         last_success_at = excluded.last_success_at, consecutive_failures = 0, last_error = NULL`,
+         last_success_at = excluded.last_success_at, ${FEED_HEALTHY}`,
     );
 
     this.db.transaction(() => {

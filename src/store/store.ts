@@ -10,6 +10,14 @@ export interface FeedState {
   lastSuccessAt: number | null;
   lastError: string | null;
   consecutiveFailures: number;
+  /** when failing (or asked to wait by the server), not polled before this time */
+  nextPollAt: number | null;
+  /** where a permanent redirect pointed: polled instead of the configured URL */
+  fetchUrl: string | null;
+  /** start of the current run of failures */
+  failingSince: number | null;
+  /** when that run of failures was reported, so it is reported once */
+  failureReportedAt: number | null;
 }
 
 /** Why an item did or did not become an alert; kept so operators can answer "why not?". */
@@ -77,8 +85,12 @@ export interface OutboxRow {
 
 export interface Store {
   getFeedState(url: string): Promise<FeedState | null>;
-  /** records a poll that failed (fetch or parse); successful polls are recorded by commitFeedBatch */
-  recordFeedFailure(url: string, error: string, at: number): Promise<void>;
+  /** records a poll that failed (fetch or parse) and when to try again; successes are recorded by commitFeedBatch */
+  recordFeedFailure(url: string, error: string, at: number, nextPollAt: number): Promise<void>;
+  /** remembers (or forgets, with null) the URL a feed permanently moved to */
+  setFeedFetchUrl(url: string, fetchUrl: string | null): Promise<void>;
+  /** notes that the feed's current run of failures has been reported */
+  markFeedFailureReported(url: string, at: number): Promise<void>;
   /** records a 304 or an unchanged poll */
   recordFeedUnchanged(url: string, at: number): Promise<void>;
   /** the keys among `keys` this feed has not recorded yet */

@@ -4,12 +4,18 @@
 import type { Config, FeedConfig } from '../config/load.js';
 import { drainOutbox, type DrainReport } from '../delivery/outbox.js';
 import type { AlertSink } from '../delivery/sink.js';
-import { FetchError, fetchFeed } from '../feeds/fetch.js';
+import { createFeedAgent, FetchError, fetchFeed } from '../feeds/fetch.js';
+import { failureNeedsReport, nextPollAfterFailure } from '../feeds/health.js';
 import { FeedParseError } from '../feeds/parse.js';
 import { readFeed } from '../feeds/read.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import { createSerialQueue, runPooled } from './limits.js';
 import { processFeed, type FeedOutcome } from './process-feed.js';
+
+function hostOf(feed: FeedConfig): string {
+  return new URL(feed.url).host;
+}
 
 export interface CycleDeps {
   config: Config;
@@ -20,40 +26,21 @@ export interface CycleDeps {
 }
 
 export interface CycleReport {
-  feeds: { ok: number; unchanged: number; failed: number };
+  feeds: { ok: number; unchanged: number; failed: number; deferred: number };
+  /** bytes of feed bodies downloaded */
+  bytes: number;
   items: { fetched: number; new: number; matched: number; folded: number };
   alertsQueued: number;
   delivery: DrainReport;
   durationMs: number;
 }
 
-/** Runs `task` over `inputs` with at most `limit` running at once. */
-async function forEachLimited<T>(inputs: T[], limit: number, task: (input: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, inputs.length) }, async () => {
-    while (next < inputs.length) {
-      const input = inputs[next++] as T;
-      await task(input);
-    }
-  });
-  await Promise.all(workers);
-}
-
-/** Serialises async sections: each runs after the previous one has settled. */
-function createSerialQueue(): <R>(section: () => Promise<R>) => Promise<R> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <R>(section: () => Promise<R>) => {
-    const run = tail.then(section, section);
-    tail = run.catch(() => undefined);
-    return run;
-  };
-}
-
 export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   const { config, store, sink, log, signal } = deps;
   const started = Date.now();
   const report: CycleReport = {
-    feeds: { ok: 0, unchanged: 0, failed: 0 },
+    feeds: { ok: 0, unchanged: 0, failed: 0, deferred: 0 },
+    bytes: 0,
     items: { fetched: 0, new: 0, matched: 0, folded: 0 },
     alertsQueued: 0,
     delivery: { sent: 0, retried: 0, failed: 0, pending: 0 },
@@ -61,36 +48,61 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   };
   const serial = createSerialQueue();
 
-  /** Fetches and parses one feed; null when it failed (logged and recorded) or did not change. */
+  /** Records a failed poll, schedules the next try, and reports a feed failing for too long, once. */
+  const recordFailure = async (feed: FeedConfig, error: Error, failures: number): Promise<void> => {
+    const now = Date.now();
+    report.feeds.failed++;
+    log.warn({ feed: feed.url, error: error.message, errorType: error.name, failures }, 'feed skipped');
+    await store.recordFeedFailure(feed.url, error.message, now, nextPollAfterFailure(failures, error, now));
+    const state = await store.getFeedState(feed.url);
+    if (state && failureNeedsReport(state, now, config.fetch.reportFailingAfterMs)) {
+      log.error(
+        { feed: feed.url, failingSince: new Date(state.failingSince ?? now).toISOString(), failures, error: error.message },
+        'feed has been failing for too long',
+      );
+      await store.markFeedFailureReported(feed.url, now);
+    }
+  };
+
+  /** Fetches and parses one feed; null when it failed (logged and recorded), did not change or must wait. */
   const fetchAndParse = async (feed: FeedConfig) => {
-    const feedLog = log.child({ feed: feed.url });
+    const state = await store.getFeedState(feed.url);
+    if (state?.nextPollAt != null && state.nextPollAt > Date.now()) {
+      report.feeds.deferred++;
+      log.debug({ feed: feed.url, until: new Date(state.nextPollAt).toISOString() }, 'feed waits (backoff or Retry-After)');
+      return null;
+    }
+    const polledBefore = state?.firstPolledAt != null;
     try {
-      const state = await store.getFeedState(feed.url);
-      const polledBefore = state?.firstPolledAt != null;
       const fetched = await fetchFeed({
-        url: feed.url,
+        url: state?.fetchUrl ?? feed.url,
         etag: polledBefore ? state.etag : null,
         lastModified: polledBefore ? state.lastModified : null,
         timeoutMs: config.fetch.timeoutMs,
         maxBytes: config.fetch.maxBytes,
+        agent,
         ...(signal ? { signal } : {}),
       });
+      if (fetched.permanentRedirect && fetched.permanentRedirect !== state?.fetchUrl) {
+        await store.setFeedFetchUrl(feed.url, fetched.permanentRedirect);
+        log.warn({ feed: feed.url, movedTo: fetched.permanentRedirect }, 'feed moved permanently; polling the new URL (update the config)');
+      }
       if (fetched.kind === 'not-modified') {
+        if (state?.failureReportedAt != null) log.info({ feed: feed.url }, 'feed recovered');
         await store.recordFeedUnchanged(feed.url, Date.now());
         report.feeds.unchanged++;
-        feedLog.debug('feed not modified');
         return null;
       }
+      report.bytes += fetched.body.byteLength;
       const parsed = await readFeed(fetched.body, fetched.contentType, fetched.url, feed.language);
       // Items keep the configured URL as their feed, so identity survives redirects.
       for (const item of parsed.items) item.feedUrl = feed.url;
+      if (state?.failureReportedAt != null) log.info({ feed: feed.url }, 'feed recovered');
       return { parsed, poll: { firstPoll: !polledBefore, etag: fetched.etag, lastModified: fetched.lastModified } };
     } catch (error) {
       if (!(error instanceof FetchError || error instanceof FeedParseError)) throw error;
       // A broken feed is logged and skipped; it never stops the cycle.
-      report.feeds.failed++;
-      feedLog.warn({ error: error.message, errorType: error.name }, 'feed skipped');
-      await store.recordFeedFailure(feed.url, error.message, Date.now());
+      await recordFailure(feed, error, (state?.consecutiveFailures ?? 0) + 1);
       return null;
     }
   };
@@ -105,9 +117,9 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
         outcome = await processFeed(feed, fetched.parsed, fetched.poll, config, store, Date.now());
       } catch (error) {
         // An item that trips the pipeline is our bug, but it must not stop the other feeds.
-        report.feeds.failed++;
         log.error({ feed: feed.url, err: error }, 'feed could not be processed');
-        await store.recordFeedFailure(feed.url, `processing failed: ${(error as Error).message}`, Date.now());
+        const state = await store.getFeedState(feed.url);
+        await recordFailure(feed, new Error(`processing failed: ${(error as Error).message}`), (state?.consecutiveFailures ?? 0) + 1);
         return;
       }
       const { batch, counts } = outcome;
@@ -123,7 +135,12 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     });
   };
 
-  await forEachLimited(config.feeds, config.fetch.concurrency, pollFeed);
+  const agent = createFeedAgent(config.fetch.connectTimeoutMs);
+  try {
+    await runPooled(config.feeds, hostOf, { limit: config.fetch.concurrency, perKey: config.fetch.perHost }, pollFeed);
+  } finally {
+    await agent.close();
+  }
   report.delivery = await drainOutbox({
     store,
     sink,

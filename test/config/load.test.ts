@@ -19,7 +19,14 @@ describe('parseConfig', () => {
   it('fills defaults for a minimal config', () => {
     const config = parseConfig(MINIMAL, FILE, {});
     expect(config.schedule).toBe('*/5 * * * *');
-    expect(config.fetch).toEqual({ timeoutMs: 20_000, maxBytes: 10 * 1024 * 1024, concurrency: 8 });
+    expect(config.fetch).toEqual({
+      timeoutMs: 20_000,
+      connectTimeoutMs: 10_000,
+      maxBytes: 10 * 1024 * 1024,
+      concurrency: 16,
+      perHost: 2,
+      reportFailingAfterMs: 6 * 3_600_000,
+    });
     expect(config.backlog).toEqual({ windowMs: 24 * 3_600_000, maxItems: 10 });
     expect(config.dedup.windowMs).toBe(72 * 3_600_000);
     expect(config.watchlists.has('kazakhstan-unrest')).toBe(true);

@@ -71,11 +71,24 @@ describe('SqliteStore', () => {
 
   it('counts consecutive feed failures until a success', async () => {
     const store = new SqliteStore(':memory:');
-    await store.recordFeedFailure('https://f.test/rss', 'HTTP 500', 1);
-    await store.recordFeedFailure('https://f.test/rss', 'HTTP 502', 2);
-    expect(await store.getFeedState('https://f.test/rss')).toMatchObject({ consecutiveFailures: 2, lastError: 'HTTP 502', firstPolledAt: null });
+    await store.recordFeedFailure('https://f.test/rss', 'HTTP 500', 1, 60_001);
+    await store.recordFeedFailure('https://f.test/rss', 'HTTP 502', 2, 120_002);
+    expect(await store.getFeedState('https://f.test/rss')).toMatchObject({
+      consecutiveFailures: 2,
+      lastError: 'HTTP 502',
+      firstPolledAt: null,
+      failingSince: 1,
+      nextPollAt: 120_002,
+    });
+    await store.markFeedFailureReported('https://f.test/rss', 3);
     await store.commitFeedBatch(batch());
-    expect(await store.getFeedState('https://f.test/rss')).toMatchObject({ consecutiveFailures: 0, lastError: null });
+    expect(await store.getFeedState('https://f.test/rss')).toMatchObject({
+      consecutiveFailures: 0,
+      lastError: null,
+      failingSince: null,
+      failureReportedAt: null,
+      nextPollAt: null,
+    });
     await store.close();
   });
 
@@ -84,7 +97,7 @@ describe('SqliteStore', () => {
     new SqliteStore(file).close().catch(() => undefined);
     const db = new Database(file);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
     db.close();
   });
 

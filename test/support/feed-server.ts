@@ -11,6 +11,8 @@ export interface Route {
   status?: number;
   /** extra response headers */
   headers?: Record<string, string>;
+  /** answer only after this many milliseconds (a slow server) */
+  delayMs?: number;
 }
 
 export interface FeedRequest {
@@ -21,6 +23,9 @@ export interface FeedRequest {
 
 export class FeedServer {
   readonly requests: FeedRequest[] = [];
+  /** the most requests this server had open at once */
+  maxInFlight = 0;
+  private inFlight = 0;
   private readonly routes = new Map<string, Route>();
   private server: Server | null = null;
   private base = '';
@@ -55,9 +60,16 @@ export class FeedServer {
         return;
       }
       log(status);
-      res
-        .writeHead(status, { 'content-type': route.contentType ?? 'application/rss+xml; charset=utf-8', etag, ...route.headers })
-        .end(body);
+      const answer = () => {
+        this.inFlight--;
+        res
+          .writeHead(status, { 'content-type': route.contentType ?? 'application/rss+xml; charset=utf-8', etag, ...route.headers })
+          .end(body);
+      };
+      this.inFlight++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      if (route.delayMs) setTimeout(answer, route.delayMs);
+      else answer();
     });
     this.base = await listenLocal(this.server);
     return this;

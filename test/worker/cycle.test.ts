@@ -1,0 +1,94 @@
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig, type Config } from '../../src/config/load.js';
+import { ConsoleSink } from '../../src/delivery/console.js';
+import { createLogger, type Logger } from '../../src/log.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { runCycle } from '../../src/worker/cycle.js';
+import { FeedServer, rss } from '../support/feed-server.js';
+
+let feeds: FeedServer;
+let store: SqliteStore;
+let logs: Array<Record<string, unknown>>;
+let log: Logger;
+const sink = new ConsoleSink(new Writable({ write: (_c, _e, cb) => cb() }));
+
+beforeEach(async () => {
+  feeds = await new FeedServer().start();
+  store = new SqliteStore(':memory:');
+  logs = [];
+  log = createLogger({
+    level: 'debug',
+    destination: new Writable({ write: (chunk: Buffer, _e, cb) => (logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>), cb()) }),
+  });
+});
+afterEach(async () => {
+  await feeds.stop();
+  await store.close();
+});
+
+function config(paths: string[], extra = ''): Config {
+  return parseConfig(`feeds:\n${paths.map((p) => `  - url: ${feeds.url}${p}\n`).join('')}${extra}`, 'test.yaml', {});
+}
+const requestsTo = (path: string) => feeds.requests.filter((r) => r.path === path).length;
+
+describe('a cycle', () => {
+  it('keeps at most fetch.per_host requests open to one host', async () => {
+    const paths = Array.from({ length: 6 }, (_, i) => `/slow${i}.xml`);
+    for (const path of paths) feeds.set(path, { body: rss('Slow', []), delayMs: 150 });
+    const report = await runCycle({ config: config(paths, 'fetch:\n  per_host: 2\n  concurrency: 16\n'), store, sink, log });
+    expect(report.feeds.ok).toBe(6);
+    expect(feeds.maxInFlight).toBe(2);
+  });
+
+  it('backs off a failing feed instead of hammering it every cycle', async () => {
+    feeds.set('/down.xml', { body: 'no', status: 500 });
+    const cfg = config(['/down.xml']);
+    expect((await runCycle({ config: cfg, store, sink, log })).feeds.failed).toBe(1);
+    const second = await runCycle({ config: cfg, store, sink, log });
+    expect(second.feeds).toMatchObject({ failed: 0, deferred: 1 });
+    expect(requestsTo('/down.xml')).toBe(1);
+    const state = await store.getFeedState(`${feeds.url}/down.xml`);
+    expect(state?.nextPollAt).toBeGreaterThan(Date.now() + 30_000);
+    expect(state).toMatchObject({ consecutiveFailures: 1, lastError: 'HTTP 500 Internal Server Error' });
+  });
+
+  it("honours a feed server's 429 Retry-After", async () => {
+    feeds.set('/busy.xml', { body: '', status: 429, headers: { 'retry-after': '3600' } });
+    await runCycle({ config: config(['/busy.xml']), store, sink, log });
+    const state = await store.getFeedState(`${feeds.url}/busy.xml`);
+    expect(state?.nextPollAt).toBeGreaterThanOrEqual(Date.now() + 3_590_000);
+  });
+
+  it('reports a feed failing for longer than report_failing_after once, not every cycle', async () => {
+    feeds.set('/gone.xml', { body: 'gone', status: 410 });
+    const cfg = config(['/gone.xml'], 'fetch:\n  report_failing_after: 0s\n');
+    const url = `${feeds.url}/gone.xml`;
+    await runCycle({ config: cfg, store, sink, log });
+    await store.recordFeedFailure(url, 'HTTP 410 Gone', Date.now(), 0); // due again now
+    await runCycle({ config: cfg, store, sink, log });
+    expect(requestsTo('/gone.xml')).toBe(2);
+    expect(logs.filter((l) => l.msg === 'feed has been failing for too long' && l.feed === url)).toHaveLength(1);
+  });
+
+  it('follows a permanent redirect once, then polls the new URL', async () => {
+    feeds.set('/old.xml', { body: '', status: 301, headers: { location: '/new.xml' } });
+    feeds.set('/new.xml', rss('Moved', [{ title: 'Item', guid: 'g1', minutesAgo: 5 }]));
+    const cfg = config(['/old.xml']);
+    await runCycle({ config: cfg, store, sink, log });
+    await runCycle({ config: cfg, store, sink, log });
+    expect(feeds.requests.map((r) => `${r.path} ${r.status}`)).toEqual(['/old.xml 301', '/new.xml 200', '/new.xml 304']);
+    expect(logs.some((l) => l.msg === 'feed moved permanently; polling the new URL (update the config)')).toBe(true);
+    // Identity stays with the configured URL: the item is not new again.
+    expect(await store.unseenItemKeys(`${feeds.url}/old.xml`, ['g:g1'])).toEqual(new Set());
+  });
+
+  it('reports bytes downloaded, and a conditional GET costs none the second time', async () => {
+    feeds.set('/a.xml', rss('A', [{ title: 'x', guid: 'x', minutesAgo: 1, description: 'y'.repeat(5000) }]));
+    const cfg = config(['/a.xml']);
+    const first = await runCycle({ config: cfg, store, sink, log });
+    const second = await runCycle({ config: cfg, store, sink, log });
+    expect(first.bytes).toBeGreaterThan(5000);
+    expect(second).toMatchObject({ bytes: 0, feeds: { unchanged: 1 } });
+  });
+});
