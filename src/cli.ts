@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // steppewatch's command line: run | once | check-config | demo (contract in DESIGN.md).
 
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { ConsoleSink } from './delivery/console.js';
@@ -8,6 +9,7 @@ import type { AlertSink } from './delivery/sink.js';
 import { TelegramSink } from './delivery/telegram.js';
 import { runDemo } from './demo/demo.js';
 import { inspectSources } from './feeds/inspect.js';
+import { importOpml, OpmlError, writeOpml } from './opml/opml.js';
 import { EnvError, readEnv, type Env } from './env.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore, StoreError } from './store/open.js';
@@ -23,6 +25,8 @@ Usage:
   steppewatch check-config [--config FILE]   validate the config and print a summary
   steppewatch demo                           offline demo on bundled sample feeds
   steppewatch inspect URL|FILE… [--json]     fetch or read feeds and print their items
+  steppewatch opml import FILE [--config F]  add an OPML file's feeds to the config
+  steppewatch opml export [--config FILE]    print the config's feeds as OPML
 
 Options:
   -c, --config FILE   config file (default: $STEPPEWATCH_CONFIG, else config/steppewatch.yaml)
@@ -35,7 +39,7 @@ DATABASE_URL (default sqlite:./data/steppewatch.db), LOG_LEVEL (default info).
 
 /** An error the user can fix, printed without a stack; exit code 1. */
 function isUserError(error: unknown): error is Error {
-  return error instanceof ConfigError || error instanceof StoreError || error instanceof EnvError;
+  return error instanceof ConfigError || error instanceof StoreError || error instanceof EnvError || error instanceof OpmlError;
 }
 
 function createSink(env: Env, log: Logger): AlertSink {
@@ -58,6 +62,28 @@ function describeConfig(config: Config): string {
     ...config.channels.map((c) => `    - ${c.chat}${c.threadId !== null ? ` topic ${c.threadId}` : ''} ← ${c.watchlists.join(', ')}`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+async function runOpml([action, file, ...extra]: string[], configFile: string): Promise<number> {
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0] ?? ''}"`);
+  if (action === 'export' && file === undefined) {
+    process.stdout.write(writeOpml(loadConfig(configFile)));
+    return 0;
+  }
+  if (action === 'import' && file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new OpmlError(`${file}: cannot read: ${(error as Error).message}`);
+    }
+    const result = await importOpml(text, configFile);
+    for (const feed of result.added) process.stdout.write(`+ ${feed.title ?? feed.url} <${feed.url}>\n`);
+    for (const url of result.skipped) process.stdout.write(`skipped (not an http(s) URL): ${url}\n`);
+    process.stdout.write(`${configFile}: ${result.added.length} feeds added, ${result.present} already there\n`);
+    return 0;
+  }
+  throw new UsageError('use "opml import FILE" or "opml export"');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -85,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
     const failed = await inspectSources(rest, { json: values.json === true, out: process.stdout, timeoutMs: 20_000, maxBytes: 10 * 1024 * 1024 });
     return failed === rest.length ? 1 : 0;
   }
+  if (command === 'opml') return runOpml(rest, values.config ?? readEnv().STEPPEWATCH_CONFIG);
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0] ?? ''}"`);
 
   const env = readEnv();
