@@ -63,17 +63,35 @@ function hasMultibyte(bytes: Uint8Array): boolean {
   return false;
 }
 
-// Candidates for text that is not valid UTF-8, with how to tell real text from mojibake.
-const LEGACY_GUESSES = ['windows-1251', 'koi8-r', 'windows-1256', 'windows-1252'] as const;
+// Candidates for text that is not valid UTF-8; on a tie the first wins (Western text decodes the
+// same in windows-1252 and windows-1256).
+const LEGACY_GUESSES = ['windows-1252', 'windows-1251', 'koi8-r', 'windows-1256'] as const;
 
+function scriptOf(ch: string): 'latin' | 'cyrillic' | 'arabic' | 'other' {
+  const code = ch.codePointAt(0) ?? 0;
+  if (code < 0x250) return 'latin';
+  if (code >= 0x400 && code < 0x530) return 'cyrillic';
+  if (code >= 0x600 && code < 0x700) return 'arabic';
+  return 'other';
+}
+
+/**
+ * How much a decoding looks like prose. Mojibake shows in words: a wrong single-byte charset
+ * mixes scripts inside a word (Zьrich), or scrambles case (нОВОСТИ, ëÁÚÁÈÓÔÁÎÁ), and leaves
+ * symbols from the upper half of Latin-1. Only words with non-ASCII letters are scored: the
+ * ASCII markup of the feed reads the same in every candidate.
+ */
 function plausibility(text: string): number {
-  const letters = text.match(/\p{L}/gu)?.length ?? 0;
-  const lowerCyrillic = text.match(/[а-яё]/gu)?.length ?? 0;
-  const upperCyrillic = text.match(/[А-ЯЁ]/gu)?.length ?? 0;
-  const arabic = text.match(/[\u0621-\u064A]/gu)?.length ?? 0;
+  let score = 0;
+  for (const word of text.match(/\p{L}+/gu) ?? []) {
+    if (/^[A-Za-z]+$/u.test(word)) continue;
+    const scripts = new Set([...word].map(scriptOf));
+    const rest = word.slice(1);
+    const caseOk = rest === rest.toLowerCase() || word === word.toUpperCase();
+    score += scripts.size === 1 && caseOk ? word.length : -word.length;
+  }
   const junk = text.match(/[\u0080-\u00BF\u00D7\u00F7\uFFFD]/gu)?.length ?? 0;
-  // Prose is mostly lower case: KOI8-R read as 1251 (or the reverse) comes out mostly upper case.
-  return letters + lowerCyrillic - upperCyrillic + arabic - 3 * junk;
+  return score - 3 * junk;
 }
 
 function decodeWith(bytes: Uint8Array, charset: string): string {

@@ -30,6 +30,10 @@ export function sniffFormat(text: string): FeedFormat | null {
 export async function parseFeed(text: string, feedUrl: string, languageHint?: string): Promise<ParsedFeed> {
   const format = sniffFormat(text);
   if (!format) throw new FeedParseError('not a feed: no <rss>, <feed>, <rdf:RDF> or JSON Feed found');
+  // News feeds never declare entities; documents that do are XXE or entity-expansion attempts.
+  if (format !== 'json' && /<!ENTITY/iu.test(text)) {
+    throw new FeedParseError('refused: the document declares XML entities (external entities and entity expansion are not allowed)');
+  }
   try {
     return format === 'json'
       ? parseJsonFeed(text, feedUrl, languageHint)

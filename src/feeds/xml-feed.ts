@@ -3,6 +3,7 @@
 import Parser from 'rss-parser';
 import { z } from 'zod';
 import { parseDate, safeLink, toItem } from './adapt.js';
+import { prepareAtom } from './atom.js';
 import type { FeedFormat, ParsedFeed } from './item.js';
 
 // rss-parser hands back xml2js shapes: a text node may be a string or { _: text, $: attrs }.
@@ -17,6 +18,7 @@ const RssParserItem = z.looseObject({
   id: textNode,
   isoDate: textNode,
   pubDate: textNode,
+  date: textNode,
   creator: textNode,
   author: textNode,
   language: textNode,
@@ -29,22 +31,18 @@ const RssParserFeed = z.looseObject({
   title: textNode,
   link: textNode,
   language: textNode,
+  'dc:language': textNode,
   items: z.array(z.unknown()).default([]),
 });
 
-// Entities and DTDs are never resolved: sax (under xml2js) does not fetch external entities.
-const parser = new Parser();
-
-const ATOM_DATE = /<(published|updated)>([^<]*)<\/\1>/gu;
-
 /**
- * rss-parser calls toISOString() on Atom dates outside any try, so one bad date sinks the whole
- * feed: blank out the dates that do not parse, and the entries keep their first-seen time.
+ * A parser per document: xml2js keeps error state between documents, so after a hostile one a
+ * shared parser can accept the next broken document silently. Construction is cheap.
+ * Entities and DTDs are never resolved: sax (under xml2js) refuses undeclared entities and does
+ * not fetch external ones. `defaultRSS` reads an <rss> without a version as RSS 2.0.
  */
-function withoutInvalidAtomDates(text: string): string {
-  return text.replace(ATOM_DATE, (whole, tag: string, value: string) =>
-    Number.isNaN(new Date(value.trim()).getTime()) ? `<${tag}></${tag}>` : whole,
-  );
+function newParser(): Parser {
+  return new Parser({ defaultRSS: 2, customFields: { feed: ['dc:language'] } });
 }
 
 /** The xml:base of the root element, if any: the base for the feed's relative links. */
@@ -56,10 +54,10 @@ function rootXmlBase(text: string, feedUrl: string): string | null {
 
 /** Parses XML feed text; throws when it is not a feed rss-parser understands. */
 export async function parseXmlFeed(text: string, feedUrl: string, format: FeedFormat, languageHint?: string): Promise<ParsedFeed> {
-  const source = format === 'atom' ? withoutInvalidAtomDates(text) : text;
-  const feed = RssParserFeed.parse(await parser.parseString(source));
+  const source = format === 'atom' ? prepareAtom(text) : text;
+  const feed = RssParserFeed.parse(await newParser().parseString(source));
   const base = rootXmlBase(text, feedUrl) ?? safeLink(feed.link, feedUrl) ?? feedUrl;
-  const feedLanguage = feed.language?.trim().toLowerCase().split(/[-_]/u)[0] || null;
+  const feedLanguage = (feed.language ?? feed['dc:language'])?.trim().toLowerCase().split(/[-_]/u)[0] || null;
   const items = feed.items.map((raw) => {
     const entry = RssParserItem.parse(raw);
     return toItem(
@@ -68,7 +66,8 @@ export async function parseXmlFeed(text: string, feedUrl: string, format: FeedFo
         link: safeLink(entry.link, base),
         titleHtml: entry.title ?? null,
         bodyHtml: entry['content:encoded'] ?? entry.content ?? entry.summary ?? null,
-        published: parseDate(entry.isoDate ?? entry.pubDate),
+        // Raw dates first: rss-parser's isoDate misses zones Date.parse does not know (MSK, ALMT).
+        published: parseDate(entry.pubDate) ?? parseDate(entry.date) ?? parseDate(entry.isoDate),
         author: entry.creator ?? entry.author ?? null,
         language: entry.language?.trim().toLowerCase().split(/[-_]/u)[0] || null,
       },
