@@ -4,6 +4,7 @@ import type { AlertSink, OutgoingMessage, SendOutcome } from './sink.js';
 
 export class ConsoleSink implements AlertSink {
   readonly name = 'console';
+  readonly minIntervalMs = 0;
 
   constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
 

@@ -12,7 +12,7 @@ export interface DrainOptions {
   log: Logger;
   /** stop starting sends after this time (epoch ms); what is left stays pending */
   deadline: number;
-  /** pause between two sends, to stay under Telegram's ~30 messages/second */
+  /** pause between two sends; default: what the sink asks for */
   minIntervalMs?: number;
   /** stop early when this aborts (shutdown) */
   signal?: AbortSignal;
@@ -62,7 +62,7 @@ async function settle(store: Store, row: OutboxRow, outcome: SendOutcome, log: L
 /** Sends due outbox rows until none is due before the deadline. */
 export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
   const { store, sink, log, deadline, signal } = options;
-  const minInterval = options.minIntervalMs ?? 40;
+  const minInterval = options.minIntervalMs ?? sink.minIntervalMs;
   const report: DrainReport = { sent: 0, retried: 0, failed: 0, pending: 0 };
   // A chat that must wait (429, fault) holds back its later rows too, so order per chat is kept.
   const pausedUntil = new Map<string, number>();

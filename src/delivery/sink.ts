@@ -19,5 +19,7 @@ export type SendOutcome =
 
 export interface AlertSink {
   readonly name: string;
+  /** pause between two sends that the destination needs (Telegram: ~30 messages/second) */
+  readonly minIntervalMs: number;
   send(message: OutgoingMessage): Promise<SendOutcome>;
 }

@@ -111,6 +111,17 @@ interface OutboxDbRow {
 /* eslint-disable @typescript-eslint/require-await */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** A prepared statement, prepared once per SQL text: preparing costs more than most runs. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
 
   /** Opens (creating if needed) the database at `file`, or an in-memory one for ":memory:". */
   constructor(file: string) {
@@ -137,7 +148,7 @@ export class SqliteStore implements Store {
   }
 
   async getFeedState(url: string): Promise<FeedState | null> {
-    const row = this.db.prepare('SELECT * FROM feeds WHERE url = ?').get(url) as FeedRow | undefined;
+    const row = this.sql('SELECT * FROM feeds WHERE url = ?').get(url) as FeedRow | undefined;
     if (!row) return null;
     return {
       url: row.url,
@@ -155,8 +166,8 @@ export class SqliteStore implements Store {
   }
 
   async recordFeedFailure(url: string, error: string, at: number, nextPollAt: number): Promise<void> {
-    this.db
-      .prepare(
+    this
+      .sql(
         `INSERT INTO feeds (url, last_error, last_error_at, consecutive_failures, next_poll_at, failing_since)
          VALUES (?, ?, ?, 1, ?, ?)
          ON CONFLICT(url) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at,
@@ -167,36 +178,36 @@ export class SqliteStore implements Store {
   }
 
   async recordFeedUnchanged(url: string, at: number): Promise<void> {
-    this.db.prepare(`UPDATE feeds SET last_success_at = ?, ${FEED_HEALTHY} WHERE url = ?`).run(at, url);
+    this.sql(`UPDATE feeds SET last_success_at = ?, ${FEED_HEALTHY} WHERE url = ?`).run(at, url);
   }
 
   async setFeedFetchUrl(url: string, fetchUrl: string | null): Promise<void> {
-    this.db
-      .prepare('INSERT INTO feeds (url, fetch_url) VALUES (?, ?) ON CONFLICT(url) DO UPDATE SET fetch_url = excluded.fetch_url')
+    this
+      .sql('INSERT INTO feeds (url, fetch_url) VALUES (?, ?) ON CONFLICT(url) DO UPDATE SET fetch_url = excluded.fetch_url')
       .run(url, fetchUrl);
   }
 
   async markFeedFailureReported(url: string, at: number): Promise<void> {
-    this.db.prepare('UPDATE feeds SET failure_reported_at = ? WHERE url = ?').run(at, url);
+    this.sql('UPDATE feeds SET failure_reported_at = ? WHERE url = ?').run(at, url);
   }
 
   async unseenItemKeys(feedUrl: string, keys: string[]): Promise<Set<string>> {
-    const seen = this.db.prepare('SELECT 1 FROM items WHERE feed_url = ? AND item_key = ?').pluck();
+    const seen = this.sql('SELECT 1 FROM items WHERE feed_url = ? AND item_key = ?').pluck();
     return new Set(keys.filter((key) => seen.get(feedUrl, key) === undefined));
   }
 
   async findStory(keys: string[], since: number): Promise<StoryMatch | null> {
     if (keys.length === 0) return null;
-    const row = this.db
-      .prepare(
+    const row = this
+      .sql(
         `SELECT s.id FROM story_keys k JOIN stories s ON s.id = k.story_id
          WHERE k.key IN (${keys.map(() => '?').join(',')}) AND s.created_at >= ?
          ORDER BY s.created_at DESC LIMIT 1`,
       )
       .get(...keys, since) as { id: number } | undefined;
     if (!row) return null;
-    const destinations = this.db
-      .prepare('SELECT chat, thread_id FROM outbox WHERE story_id = ?')
+    const destinations = this
+      .sql('SELECT chat, thread_id FROM outbox WHERE story_id = ?')
       .all(row.id) as Array<{ chat: string; thread_id: number }>;
     return {
       id: row.id,
@@ -205,18 +216,18 @@ export class SqliteStore implements Store {
   }
 
   async commitFeedBatch(batch: FeedBatch): Promise<void> {
-    const insertStory = this.db.prepare('INSERT INTO stories (created_at, title, link) VALUES (?, ?, ?)');
-    const insertKey = this.db.prepare('INSERT OR IGNORE INTO story_keys (key, story_id, created_at) VALUES (?, ?, ?)');
-    const insertItem = this.db.prepare(
+    const insertStory = this.sql('INSERT INTO stories (created_at, title, link) VALUES (?, ?, ?)');
+    const insertKey = this.sql('INSERT OR IGNORE INTO story_keys (key, story_id, created_at) VALUES (?, ?, ?)');
+    const insertItem = this.sql(
       `INSERT INTO items (feed_url, item_key, title, link, published_at, first_seen_at, decision, watchlists, story_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(feed_url, item_key) DO NOTHING`,
     );
-    const insertOutbox = this.db.prepare(
+    const insertOutbox = this.sql(
       `INSERT OR IGNORE INTO outbox (story_id, chat, thread_id, html, text, next_attempt_at, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
-    const upsertFeed = this.db.prepare(
+    const upsertFeed = this.sql(
       `INSERT INTO feeds (url, etag, last_modified, first_polled_at, last_success_at, consecutive_failures)
        VALUES (?, ?, ?, ?, ?, 0)
        ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
@@ -259,8 +270,8 @@ export class SqliteStore implements Store {
   }
 
   async dueOutbox(now: number, limit: number): Promise<OutboxRow[]> {
-    const rows = this.db
-      .prepare(`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`)
+    const rows = this
+      .sql(`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`)
       .all(now, limit) as OutboxDbRow[];
     return rows.map((row) => ({
         id: row.id,
@@ -275,33 +286,33 @@ export class SqliteStore implements Store {
   }
 
   async nextOutboxDue(): Promise<number | null> {
-    const next = this.db.prepare(`SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'`).pluck().get() as
+    const next = this.sql(`SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'`).pluck().get() as
       | number
       | null;
     return next ?? null;
   }
 
   async markSent(id: number, messageId: number | null, at: number): Promise<void> {
-    this.db
-      .prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?`)
+    this
+      .sql(`UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?`)
       .run(at, messageId, id);
   }
 
   async markRetry(id: number, error: string, nextAttemptAt: number): Promise<void> {
-    this.db
-      .prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?')
+    this
+      .sql('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?')
       .run(error, nextAttemptAt, id);
   }
 
   async markFailed(id: number, error: string, at: number): Promise<void> {
-    this.db
-      .prepare(`UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`)
+    this
+      .sql(`UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`)
       .run(error, at, id);
   }
 
   async outboxCounts(): Promise<Record<OutboxStatus, number>> {
     const counts: Record<OutboxStatus, number> = { pending: 0, sent: 0, failed: 0 };
-    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as Array<{
+    const rows = this.sql('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as Array<{
       status: OutboxStatus;
       n: number;
     }>;

@@ -1,0 +1,60 @@
+// One side of the ingestion benchmark, in its own process so its peak RSS is its own.
+//   naive: rss-parser's parseURL for each feed, one after another, no conditional GET.
+//   ours:  steppewatch's full cycle (fetch, decode, parse, match, dedup, store) on SQLite,
+//          then a second cycle where nothing changed.
+// Gets {urls} over IPC, answers {phase, ms, items} per run, then {peakRssMb}.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import Parser from 'rss-parser';
+import { parseConfig } from '../src/config/load.js';
+import { ConsoleSink } from '../src/delivery/console.js';
+import { createLogger } from '../src/log.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import { runCycle } from '../src/worker/cycle.js';
+import { mailbox } from './ipc.js';
+
+const mode = process.argv[2];
+
+const parent = mailbox(process);
+const waitFor = <T = unknown>(type: string) => parent.next<T>(type);
+
+async function naive(urls: string[]): Promise<void> {
+  const parser = new Parser();
+  const started = performance.now();
+  let items = 0;
+  for (const url of urls) items += (await parser.parseURL(url)).items.length;
+  process.send?.({ type: 'result', phase: 'full', ms: performance.now() - started, items });
+}
+
+async function ours(urls: string[]): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'steppewatch-bench-'));
+  const store = new SqliteStore(join(dir, 'bench.db'));
+  const config = parseConfig(
+    `feeds:\n${urls.map((u) => `  - url: ${u}\n`).join('')}channels:\n  - chat: "@bench_chan"\n    watchlists: [kazakhstan-unrest]\n`,
+    'bench.yaml',
+    {},
+  );
+  const nowhere = new Writable({ write: (_c, _e, cb) => cb() });
+  const deps = { config, store, sink: new ConsoleSink(nowhere), log: createLogger({ level: 'error', destination: nowhere }) };
+  for (const phase of ['full', 'unchanged']) {
+    await waitFor('go');
+    const started = performance.now();
+    const report = await runCycle(deps);
+    process.send?.({ type: 'result', phase, ms: performance.now() - started, items: report.items.fetched, failed: report.feeds.failed, alerts: report.alertsQueued });
+  }
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const { urls } = await waitFor<{ urls: string[] }>('urls');
+if (mode === 'naive') {
+  await waitFor('go');
+  await naive(urls);
+} else {
+  await ours(urls);
+}
+process.send?.({ type: 'done', peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) });
+process.disconnect();

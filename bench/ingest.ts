@@ -1,0 +1,98 @@
+// Ingestion benchmark (issue 3): 1,000 local feeds × 50 items served on loopback hosts by a
+// separate process. One full cycle and one unchanged cycle of steppewatch against a naive
+// baseline (rss-parser parseURL per feed, in sequence, no conditional GET), in the same run.
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { mailbox, type Mailbox } from './ipc.js';
+
+interface FarmStats {
+  bytes: number;
+  requests: number;
+  notModified: number;
+}
+interface PhaseResult {
+  phase: string;
+  ms: number;
+  items: number;
+  failed?: number;
+  alerts?: number;
+  bytes: number;
+  requests: number;
+  notModified: number;
+}
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+interface Peer {
+  process: ChildProcess;
+  mail: Mailbox;
+}
+
+function start(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Peer {
+  const child = fork(here(file), args, { execArgv: ['--import', 'tsx'], env });
+  return { process: child, mail: mailbox(child) };
+}
+
+async function stats(farm: Peer): Promise<FarmStats> {
+  farm.process.send({ type: 'stats' });
+  return farm.mail.next<FarmStats>('stats');
+}
+
+async function runSide(mode: 'naive' | 'ours', urls: string[], farm: Peer): Promise<{ phases: PhaseResult[]; peakRssMb: number }> {
+  const child = start('./ingest-worker.ts', [mode]);
+  child.process.send({ type: 'urls', urls });
+  const phases: PhaseResult[] = [];
+  for (let i = 0; i < (mode === 'naive' ? 1 : 2); i++) {
+    const before = await stats(farm);
+    child.process.send({ type: 'go' });
+    const { phase, ms, items, failed, alerts } = await child.mail.next<Omit<PhaseResult, 'bytes' | 'requests' | 'notModified'>>('result');
+    const after = await stats(farm);
+    phases.push({
+      phase,
+      ms,
+      items,
+      ...(failed !== undefined ? { failed } : {}),
+      ...(alerts !== undefined ? { alerts } : {}),
+      bytes: after.bytes - before.bytes,
+      requests: after.requests - before.requests,
+      notModified: after.notModified - before.notModified,
+    });
+  }
+  const { peakRssMb } = await child.mail.next<{ peakRssMb: number }>('done');
+  return { phases, peakRssMb };
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+export async function benchIngest(latencyMs: number): Promise<void> {
+  const farm = start('./feed-farm.ts', [], {
+    ...process.env,
+    FARM_HOSTS: '20',
+    FARM_FEEDS_PER_HOST: '50',
+    FARM_ITEMS: '50',
+    FARM_LATENCY_MS: String(latencyMs),
+  });
+  const { urls } = await farm.mail.next<{ urls: string[] }>('ready');
+  try {
+    const naive = await runSide('naive', urls, farm);
+    const ours = await runSide('ours', urls, farm);
+    const [naiveFull] = naive.phases;
+    const [full, unchanged] = ours.phases;
+    if (!naiveFull || !full || !unchanged) throw new Error('missing benchmark phase');
+    process.stdout.write(
+      `\ningest: ${urls.length} feeds × 50 items on 20 loopback hosts (a separate process), ` +
+        `${latencyMs > 0 ? `${latencyMs} ms to first byte per response, as a news site over the network` : 'answered at once (no network latency)'}\n`,
+    );
+    const row = (name: string, r: PhaseResult, rss: number, note: string) =>
+      process.stdout.write(
+        `  ${name.padEnd(44)} ${(r.ms / 1000).toFixed(2).padStart(6)} s  ${mb(r.bytes).padStart(9)}  ${String(r.requests).padStart(5)} req  ${String(r.notModified).padStart(5)}×304  peak RSS ${rss} MB  ${note}\n`,
+      );
+    row('naive: parseURL per feed, in sequence', naiveFull, naive.peakRssMb, `${naiveFull.items} items`);
+    row('steppewatch: full cycle (fetch→…→store)', full, ours.peakRssMb, `${full.items} items, ${full.alerts ?? 0} alerts queued, ${(naiveFull.ms / full.ms).toFixed(1)}× naive`);
+    row('steppewatch: cycle with nothing changed', unchanged, ours.peakRssMb, `${((unchanged.bytes / Math.max(1, full.bytes)) * 100).toFixed(1)}% of the full cycle's bytes`);
+    process.stdout.write('  targets: full ≤ 10 s and ≥ 3× naive; unchanged ≤ 2 s with ≤ 5% of the bytes\n');
+  } finally {
+    farm.process.send({ type: 'stop' });
+  }
+}
