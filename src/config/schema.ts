@@ -68,7 +68,7 @@ export const ConfigSchema = z.strictObject({
       timeout: duration('20s'),
       connect_timeout: duration('10s'),
       max_bytes: z.number().int().positive().default(10 * 1024 * 1024),
-      concurrency: z.number().int().min(1).max(256).default(32),
+      concurrency: z.number().int().min(1).max(256).default(48),
       per_host: z.number().int().min(1).max(64).default(2),
       report_failing_after: duration('6h'),
     })

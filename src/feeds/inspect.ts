@@ -3,6 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
+import { runPooled } from '../worker/limits.js';
 import { fetchFeed } from './fetch.js';
 import type { Item } from './item.js';
 import { readFeed, type ReadFeed } from './read.js';
@@ -53,8 +54,21 @@ function table(source: string, feed: ReadFeed): string {
 /** Inspects each source in order; resolves to the number of sources that failed. */
 export async function inspectSources(sources: string[], options: InspectOptions): Promise<number> {
   let failed = 0;
-  // Load concurrently (URLs wait on the network), print in the order given.
-  const results = await Promise.allSettled(sources.map((source) => load(source, options)));
+  // Load several at once (URLs wait on the network; thousands of files must not exhaust file
+  // handles), print in the order given.
+  const results: Array<PromiseSettledResult<ReadFeed>> = [];
+  await runPooled(
+    sources.map((source, index) => ({ source, index })),
+    () => 'all',
+    { limit: 16, perKey: 16 },
+    async ({ source, index }) => {
+      try {
+        results[index] = { status: 'fulfilled', value: await load(source, options) };
+      } catch (reason) {
+        results[index] = { status: 'rejected', reason };
+      }
+    },
+  );
   results.forEach((result, i) => {
     const source = sources[i] ?? '';
     if (result.status === 'rejected') {

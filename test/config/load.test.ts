@@ -23,7 +23,7 @@ describe('parseConfig', () => {
       timeoutMs: 20_000,
       connectTimeoutMs: 10_000,
       maxBytes: 10 * 1024 * 1024,
-      concurrency: 32,
+      concurrency: 48,
       perHost: 2,
       reportFailingAfterMs: 6 * 3_600_000,
     });

@@ -1,10 +1,10 @@
 // `run`, `demo` and `check-config` as a user meets them.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { logLines, runCli, startCli } from '../support/cli.js';
+import { logLines, ROOT, runCli, startCli } from '../support/cli.js';
 import { FakeTelegram, FAKE_TOKEN } from '../support/fake-telegram.js';
 import { FeedServer, rss } from '../support/feed-server.js';
 
@@ -96,6 +96,20 @@ describe('steppewatch inspect', () => {
     } finally {
       await feeds.stop();
     }
+  });
+
+  it('reads the whole fixture corpus in one call, a line or more per document', async () => {
+    const corpus = join(ROOT, 'test', 'fixtures', 'feeds');
+    const documents = readdirSync(corpus).filter((f) => /\.(xml|json|bin)$/u.test(f) && !f.endsWith('.expected.json'));
+    const result = await runCli(['inspect', '--json', ...documents.map((d) => join(corpus, d))]);
+    expect(result.code).toBe(0);
+    const sources = new Set(
+      result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { source: string }).source),
+    );
+    expect(sources.size).toBe(documents.length);
   });
 
   it('exits 1 when every source fails', async () => {
