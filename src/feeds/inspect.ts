@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { runPooled } from '../worker/limits.js';
+import { runPooled } from '../concurrency.js';
 import { fetchFeed } from './fetch.js';
 import type { Item } from './item.js';
 import { readFeed, type ReadFeed } from './read.js';

@@ -10,7 +10,7 @@ import { FeedParseError } from '../feeds/parse.js';
 import { readFeed } from '../feeds/read.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import { createSerialQueue, runPooled } from './limits.js';
+import { createSerialQueue, runPooled } from '../concurrency.js';
 import { processFeed, type FeedOutcome } from './process-feed.js';
 
 function hostOf(feed: FeedConfig): string {

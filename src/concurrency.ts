@@ -1,4 +1,4 @@
-// Concurrency helpers for the cycle: a pool with a global and a per-host limit, and a serial section.
+// Concurrency helpers: a pool with a global and a per-key (per-host) limit, and a serial section.
 
 /**
  * Runs `task` over `inputs`, at most `limit` at once and at most `perKey` at once for one key
