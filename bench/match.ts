@@ -12,9 +12,11 @@ import { measure, printTable } from './measure.js';
 function termsOf(node: QueryNode): string[] {
   switch (node.kind) {
     case 'term':
-      return [node.raw.replace(/\*$/u, '')];
+      return [node.tokens.join(' ')];
     case 'not':
       return termsOf(node.child);
+    case 'near':
+      return [...termsOf(node.left), ...termsOf(node.right)];
     default:
       return node.children.flatMap(termsOf);
   }

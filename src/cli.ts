@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // steppewatch's command line: run | once | check-config | demo (contract in DESIGN.md).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from './config/load.js';
+import { ConfigError, loadConfig, loadEntities, loadPresets, type Config } from './config/load.js';
 import { ConsoleSink } from './delivery/console.js';
 import type { AlertSink } from './delivery/sink.js';
 import { TelegramSink } from './delivery/telegram.js';
 import { runDemo } from './demo/demo.js';
 import { inspectSources } from './feeds/inspect.js';
+import { explain, ExplainError, formatQueryError } from './match/explain.js';
+import { QueryError } from './match/query.js';
 import { importOpml, OpmlError, writeOpml } from './opml/opml.js';
 import { EnvError, readEnv, type Env } from './env.js';
 import { createLogger, type Logger } from './log.js';
@@ -25,6 +27,8 @@ Usage:
   steppewatch check-config [--config FILE]   validate the config and print a summary
   steppewatch demo                           offline demo on bundled sample feeds
   steppewatch inspect URL|FILE… [--json]     fetch or read feeds and print their items
+  steppewatch explain ("QUERY" | --watchlist NAME) [--text FILE|-] [--jsonl FILE|-]
+                                             how a query parses and what it hits (exit 0 match, 1 none, 2 error)
   steppewatch opml import FILE [--config F]  add an OPML file's feeds to the config
   steppewatch opml export [--config FILE]    print the config's feeds as OPML
 
@@ -86,6 +90,37 @@ async function runOpml([action, file, ...extra]: string[], configFile: string): 
   throw new UsageError('use "opml import FILE" or "opml export"');
 }
 
+/** `explain` exits 2 on any error, like grep; presets and entities work without a config file. */
+function runExplain(rest: string[], values: { config?: string; watchlist?: string; text?: string; jsonl?: string }): number {
+  try {
+    if ((rest.length === 1) === (values.watchlist !== undefined) || rest.length > 1) {
+      throw new ExplainError('give either one "QUERY" or --watchlist NAME');
+    }
+    const configFile = values.config ?? readEnv().STEPPEWATCH_CONFIG;
+    const config = values.config !== undefined || existsSync(configFile) ? loadConfig(configFile) : null;
+    const entities = config?.entities ?? loadEntities();
+    return explain(
+      {
+        ...(rest[0] !== undefined ? { query: rest[0] } : {}),
+        ...(values.watchlist !== undefined ? { watchlist: values.watchlist } : {}),
+        ...(values.text !== undefined ? { textFile: values.text } : {}),
+        ...(values.jsonl !== undefined ? { jsonlFile: values.jsonl } : {}),
+      },
+      {
+        watchlists: config?.watchlists ?? loadPresets(entities),
+        entities,
+        out: process.stdout,
+        readStdin: () => readFileSync(0, 'utf8'),
+      },
+    );
+  } catch (error) {
+    if (error instanceof QueryError) process.stderr.write(`steppewatch: ${formatQueryError(rest[0] ?? '', error)}\n`);
+    else if (error instanceof ExplainError || isUserError(error)) process.stderr.write(`steppewatch: ${error.message}\n`);
+    else throw error;
+    return 2;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -93,6 +128,9 @@ async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string', short: 'c' },
       json: { type: 'boolean' },
+      watchlist: { type: 'string' },
+      text: { type: 'string' },
+      jsonl: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -112,6 +150,7 @@ async function main(argv: string[]): Promise<number> {
     return failed === rest.length ? 1 : 0;
   }
   if (command === 'opml') return runOpml(rest, values.config ?? readEnv().STEPPEWATCH_CONFIG);
+  if (command === 'explain') return runExplain(rest, values);
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0] ?? ''}"`);
 
   const env = readEnv();
@@ -165,6 +204,12 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+// Output piped into `head` and closed early is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -7,7 +7,8 @@ import cron from 'node-cron';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { QueryError } from '../match/query.js';
-import { compileWatchlist, type Watchlist } from '../match/matcher.js';
+import { buildEntityTable, type EntityTable } from '../match/entities.js';
+import { compileWatchlist, Matcher, type Watchlist } from '../match/matcher.js';
 import { BUNDLED_CONFIG_DIR } from './paths.js';
 import { ConfigSchema, type RawConfig } from './schema.js';
 
@@ -31,6 +32,10 @@ export interface Config {
   feeds: FeedConfig[];
   /** every watchlist the config may use: its own and the bundled presets */
   watchlists: Map<string, Watchlist>;
+  /** bundled entities plus the config's own */
+  entities: EntityTable;
+  /** all watchlists compiled together */
+  matcher: Matcher;
   channels: ChannelConfig[];
   fetch: {
     timeoutMs: number;
@@ -105,18 +110,47 @@ function zodProblems(error: z.ZodError): ConfigProblem[] {
 }
 
 const PresetSchema = z.strictObject({ description: z.string(), query: z.string().min(1) });
+const EntitiesSchema = z.record(z.string().regex(/^[\p{L}\p{N}_-]+$/u), z.array(z.string().min(1)).min(1));
 
-/** The watchlist presets that ship in config/watchlists/, by name. */
-export function loadPresets(dir = join(BUNDLED_CONFIG_DIR, 'watchlists')): Map<string, Watchlist> {
+interface BundledFiles {
+  presets: Array<{ file: string; name: string; query: string }>;
+  entities: Record<string, string[]>;
+}
+let bundled: BundledFiles | null = null;
+
+/** The presets and entities that ship in config/, read once per process. */
+function readBundled(): BundledFiles {
+  if (bundled) return bundled;
+  const presetDir = join(BUNDLED_CONFIG_DIR, 'watchlists');
+  const presets = readdirSync(presetDir)
+    .filter((entry) => entry.endsWith('.yaml'))
+    .sort()
+    .map((entry) => {
+      const file = join(presetDir, entry);
+      const parsed = PresetSchema.safeParse(parseDocument(readFileSync(file, 'utf8')).toJS());
+      if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error));
+      return { file, name: entry.slice(0, -'.yaml'.length), query: parsed.data.query };
+    });
+  const entitiesFile = join(BUNDLED_CONFIG_DIR, 'entities.yaml');
+  const entities = EntitiesSchema.safeParse(parseDocument(readFileSync(entitiesFile, 'utf8')).toJS());
+  if (!entities.success) throw new ConfigError(entitiesFile, zodProblems(entities.error));
+  bundled = { presets, entities: entities.data };
+  return bundled;
+}
+
+/** The bundled entities, plus `extra` (a config's own), as one table. */
+export function loadEntities(extra: Record<string, string[]> = {}): EntityTable {
+  const merged: Record<string, string[]> = { ...readBundled().entities };
+  for (const [name, spellings] of Object.entries(extra)) merged[name] = [...(merged[name] ?? []), ...spellings];
+  return buildEntityTable(merged);
+}
+
+/** The watchlist presets that ship in config/watchlists/, by name, compiled with `entities`. */
+export function loadPresets(entities: EntityTable = loadEntities()): Map<string, Watchlist> {
   const presets = new Map<string, Watchlist>();
-  for (const entry of readdirSync(dir).sort()) {
-    if (!entry.endsWith('.yaml')) continue;
-    const file = join(dir, entry);
-    const name = entry.slice(0, -'.yaml'.length);
-    const parsed = PresetSchema.safeParse(parseDocument(readFileSync(file, 'utf8')).toJS());
-    if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error));
+  for (const { file, name, query } of readBundled().presets) {
     try {
-      presets.set(name, compileWatchlist(name, parsed.data.query));
+      presets.set(name, compileWatchlist(name, query, entities));
     } catch (error) {
       if (error instanceof QueryError) throw new ConfigError(file, [{ path: 'query', message: error.message }]);
       throw error;
@@ -125,7 +159,7 @@ export function loadPresets(dir = join(BUNDLED_CONFIG_DIR, 'watchlists')): Map<s
   return presets;
 }
 
-function checkAcrossKeys(raw: RawConfig, presets: Map<string, Watchlist>, problems: ConfigProblem[]): Map<string, Watchlist> {
+function checkAcrossKeys(raw: RawConfig, entities: EntityTable, problems: ConfigProblem[]): Map<string, Watchlist> {
   const validation = cron.validateDetailed(raw.schedule);
   if (!validation.valid) {
     const detail = validation.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
@@ -139,10 +173,10 @@ function checkAcrossKeys(raw: RawConfig, presets: Map<string, Watchlist>, proble
     }
   }
 
-  const watchlists = new Map(presets);
+  const watchlists = loadPresets(entities);
   for (const [name, query] of Object.entries(raw.watchlists)) {
     try {
-      watchlists.set(name, compileWatchlist(name, query));
+      watchlists.set(name, compileWatchlist(name, query, entities));
     } catch (error) {
       if (!(error instanceof QueryError)) throw error;
       problems.push({ path: formatPath(['watchlists', name]), message: error.message });
@@ -168,12 +202,7 @@ function checkAcrossKeys(raw: RawConfig, presets: Map<string, Watchlist>, proble
 }
 
 /** Validates config text; throws ConfigError listing every problem found. */
-export function parseConfig(
-  text: string,
-  file: string,
-  env: NodeJS.ProcessEnv = process.env,
-  presets: Map<string, Watchlist> = loadPresets(),
-): Config {
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
   const lines = new LineCounter();
   const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   if (document.errors.length > 0) {
@@ -192,7 +221,14 @@ export function parseConfig(
   const parsed = ConfigSchema.safeParse(data);
   if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error));
   const raw = parsed.data;
-  const watchlists = checkAcrossKeys(raw, presets, problems);
+  let entities: EntityTable;
+  try {
+    entities = loadEntities(raw.entities);
+  } catch (error) {
+    if (!(error instanceof QueryError)) throw error;
+    throw new ConfigError(file, [{ path: 'entities', message: error.message }]);
+  }
+  const watchlists = checkAcrossKeys(raw, entities, problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
 
   return {
@@ -205,6 +241,8 @@ export function parseConfig(
       ...(f.language !== undefined ? { language: f.language } : {}),
     })),
     watchlists,
+    entities,
+    matcher: new Matcher(watchlists.values()),
     channels: raw.channels.map((c) => ({
       chat: String(c.chat),
       threadId: c.thread_id ?? null,

@@ -63,6 +63,12 @@ export const ConfigSchema = z.strictObject({
     )
     .default({}),
   channels: z.array(ChannelSchema).default([]),
+  entities: z
+    .record(
+      z.string().regex(WATCHLIST_NAME, { message: 'entity names use letters, digits, "-" and "_"' }),
+      z.array(z.string().min(1)).min(1, { message: 'list at least one spelling' }),
+    )
+    .default({}),
   fetch: z
     .strictObject({
       timeout: duration('20s'),

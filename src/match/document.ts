@@ -5,6 +5,10 @@ import { normalizeTokens, tokenForms } from '../text/normalize.js';
 export interface IndexedDocument {
   /** token form → ascending token positions */
   readonly positions: ReadonlyMap<string, readonly number[]>;
+  /** positions below this are in the title */
+  readonly titleLength: number;
+  /** where the body's positions start */
+  readonly textStart: number;
   /** the forms that start with `prefix` */
   formsStartingWith(prefix: string): string[];
 }
@@ -12,7 +16,11 @@ export interface IndexedDocument {
 class TokenIndex implements IndexedDocument {
   private sorted: string[] | null = null;
 
-  constructor(readonly positions: Map<string, number[]>) {}
+  constructor(
+    readonly positions: Map<string, number[]>,
+    readonly titleLength: number,
+    readonly textStart: number,
+  ) {}
 
   formsStartingWith(prefix: string): string[] {
     // Sorted once, on the first prefix query: then each prefix is a binary search, not a scan.
@@ -30,23 +38,25 @@ class TokenIndex implements IndexedDocument {
   }
 }
 
-// Title and body are one document, but a phrase must not run from the end of one into the other.
+// Title and body are one document, but a phrase or NEAR must not reach from one into the other.
 const FIELD_GAP = 1000;
 
-/** Indexes the given fields (title, body …) of an item for matching. */
-export function indexDocument(...fields: string[]): IndexedDocument {
+function addTokens(positions: Map<string, number[]>, tokens: string[], offset: number): void {
+  tokens.forEach((token, i) => {
+    for (const form of tokenForms(token)) {
+      const list = positions.get(form);
+      if (list) list.push(offset + i);
+      else positions.set(form, [offset + i]);
+    }
+  });
+}
+
+/** Indexes an item's title and body for matching. */
+export function indexDocument(title: string, text = ''): IndexedDocument {
   const positions = new Map<string, number[]>();
-  let offset = 0;
-  for (const field of fields) {
-    const tokens = normalizeTokens(field);
-    tokens.forEach((token, i) => {
-      for (const form of tokenForms(token)) {
-        const list = positions.get(form);
-        if (list) list.push(offset + i);
-        else positions.set(form, [offset + i]);
-      }
-    });
-    offset += tokens.length + FIELD_GAP;
-  }
-  return new TokenIndex(positions);
+  const titleTokens = normalizeTokens(title);
+  const textStart = titleTokens.length + FIELD_GAP;
+  addTokens(positions, titleTokens, 0);
+  addTokens(positions, normalizeTokens(text), textStart);
+  return new TokenIndex(positions, titleTokens.length, textStart);
 }

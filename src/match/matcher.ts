@@ -1,6 +1,13 @@
-// Evaluates compiled watchlists against indexed documents and says which terms hit.
+// Matching compiled watchlists against indexed documents, and saying which terms hit where.
+//
+// All watchlists are compiled together into one index of their positive terms (exact first
+// words in a map, prefixes in a character trie). A document is matched by looking up each of its
+// distinct word forms once, which yields the watchlists that can possibly match; only those are
+// evaluated, with every term's occurrences computed once per document. So the cost of a document
+// grows with what it mentions, not with how many watchlists exist.
 
 import type { IndexedDocument } from './document.js';
+import type { EntityTable } from './entities.js';
 import { parseQuery, type QueryNode, type TermNode } from './query.js';
 
 export interface Watchlist {
@@ -9,106 +16,246 @@ export interface Watchlist {
   readonly ast: QueryNode;
 }
 
+/** One occurrence of a query term in the document. */
+export interface Hit {
+  /** the term as the user wrote it (or @entity) */
+  term: string;
+  field: 'title' | 'text';
+  /** index of the first matched word within its field */
+  index: number;
+  /** number of words matched */
+  length: number;
+  /** the normalised word forms that matched */
+  forms: string[];
+}
+
 export interface WatchlistMatch {
   readonly watchlist: string;
   /** the query terms that hit, as the user wrote them */
   readonly terms: string[];
-  /** the document token forms that made those hits, for highlighting and summaries */
+  /** the document word forms that made those hits, for highlighting and summaries */
   readonly forms: Set<string>;
+  readonly hits: Hit[];
+}
+
+interface Occurrence {
+  start: number;
+  end: number;
+  forms: string[];
+  term: TermNode;
 }
 
 interface Evaluation {
   ok: boolean;
-  terms: string[];
-  forms: string[];
+  occurrences: Occurrence[];
 }
-const MISS: Evaluation = { ok: false, terms: [], forms: [] };
+const MISS: Evaluation = { ok: false, occurrences: [] };
+const PASS: Evaluation = { ok: true, occurrences: [] };
 
-function positionsOf(doc: IndexedDocument, token: string, prefix: boolean): Map<number, string> {
-  const found = new Map<number, string>();
-  if (!prefix) {
-    for (const p of doc.positions.get(token) ?? []) found.set(p, token);
+/** Per-document evaluation state: each term's occurrences are found once, whichever watchlists share it. */
+class DocumentEvaluation {
+  private readonly cache = new Map<TermNode, Occurrence[]>();
+
+  constructor(readonly doc: IndexedDocument) {}
+
+  private formsAt(token: string, prefix: boolean): Map<number, string> {
+    const found = new Map<number, string>();
+    const forms = prefix ? this.doc.formsStartingWith(token) : this.doc.positions.has(token) ? [token] : [];
+    for (const form of forms) for (const p of this.doc.positions.get(form) ?? []) if (!found.has(p)) found.set(p, form);
     return found;
   }
-  for (const form of doc.formsStartingWith(token)) {
-    for (const p of doc.positions.get(form) ?? []) found.set(p, form);
-  }
-  return found;
-}
 
-function evaluateTerm(term: TermNode, doc: IndexedDocument): Evaluation {
-  // Most terms are one word: no positions needed.
-  if (term.tokens.length === 1) {
-    const token = term.tokens[0] ?? '';
-    const forms = term.prefix ? doc.formsStartingWith(token) : doc.positions.has(token) ? [token] : [];
-    return forms.length > 0 ? { ok: true, terms: [term.raw], forms } : MISS;
-  }
-  const last = term.tokens.length - 1;
-  const perToken = term.tokens.map((token, i) => positionsOf(doc, token, term.prefix && i === last));
-  const first = perToken[0];
-  if (!first) return MISS;
-  const forms: string[] = [];
-  for (const start of first.keys()) {
-    const chain: string[] = [];
-    for (let i = 0; i < perToken.length; i++) {
-      const form = perToken[i]?.get(start + i);
-      if (form === undefined) break;
-      chain.push(form);
+  occurrences(term: TermNode): Occurrence[] {
+    const cached = this.cache.get(term);
+    if (cached) return cached;
+    const last = term.tokens.length - 1;
+    const perToken = term.tokens.map((token, i) => this.formsAt(token, term.prefix && i === last));
+    const found: Occurrence[] = [];
+    for (const [start, form] of perToken[0] ?? []) {
+      const forms = [form];
+      for (let i = 1; i < perToken.length; i++) {
+        const next = perToken[i]?.get(start + i);
+        if (next === undefined) break;
+        forms.push(next);
+      }
+      if (forms.length !== perToken.length) continue;
+      if (term.field === 'title' && start + last >= this.doc.titleLength) continue;
+      found.push({ start, end: start + last, forms, term });
     }
-    if (chain.length === perToken.length) forms.push(...chain);
+    this.cache.set(term, found);
+    return found;
   }
-  return forms.length > 0 ? { ok: true, terms: [term.raw], forms } : MISS;
-}
 
-function evaluate(node: QueryNode, doc: IndexedDocument): Evaluation {
-  switch (node.kind) {
-    case 'term':
-      return evaluateTerm(node, doc);
-    case 'not':
-      return evaluate(node.child, doc).ok ? MISS : { ok: true, terms: [], forms: [] };
-    case 'and': {
-      const result: Evaluation = { ok: true, terms: [], forms: [] };
-      for (const child of node.children) {
-        const sub = evaluate(child, doc);
-        if (!sub.ok) return MISS;
-        result.terms.push(...sub.terms);
-        result.forms.push(...sub.forms);
+  evaluate(node: QueryNode): Evaluation {
+    switch (node.kind) {
+      case 'term': {
+        const occurrences = this.occurrences(node);
+        return occurrences.length > 0 ? { ok: true, occurrences } : MISS;
       }
-      return result;
-    }
-    case 'or': {
-      // Every branch is evaluated, so that all hits are reported, not just the first.
-      const result: Evaluation = { ok: false, terms: [], forms: [] };
-      for (const child of node.children) {
-        const sub = evaluate(child, doc);
-        if (!sub.ok) continue;
-        result.ok = true;
-        result.terms.push(...sub.terms);
-        result.forms.push(...sub.forms);
+      case 'not':
+        return this.evaluate(node.child).ok ? MISS : PASS;
+      case 'and': {
+        const occurrences: Occurrence[] = [];
+        for (const child of node.children) {
+          const sub = this.evaluate(child);
+          if (!sub.ok) return MISS;
+          occurrences.push(...sub.occurrences);
+        }
+        return { ok: true, occurrences };
       }
-      return result.ok ? result : MISS;
+      case 'or': {
+        // Every branch is evaluated, so that all hits are reported, not just the first.
+        const occurrences: Occurrence[] = [];
+        let ok = false;
+        for (const child of node.children) {
+          const sub = this.evaluate(child);
+          if (!sub.ok) continue;
+          ok = true;
+          occurrences.push(...sub.occurrences);
+        }
+        return ok ? { ok, occurrences } : MISS;
+      }
+      case 'near': {
+        const left = this.evaluate(node.left);
+        if (!left.ok) return MISS;
+        const right = this.evaluate(node.right);
+        if (!right.ok) return MISS;
+        const kept = new Set<Occurrence>();
+        for (const a of left.occurrences) {
+          for (const b of right.occurrences) {
+            const between = Math.max(b.start - a.end, a.start - b.end) - 1;
+            if (between <= node.distance && a !== b) {
+              kept.add(a);
+              kept.add(b);
+            }
+          }
+        }
+        return kept.size > 0 ? { ok: true, occurrences: [...kept] } : MISS;
+      }
     }
+  }
+
+  toMatch(watchlist: string, occurrences: Occurrence[]): WatchlistMatch {
+    const unique = [...new Set(occurrences)].sort((a, b) => a.start - b.start);
+    const hits = unique.map((o): Hit => {
+      const inTitle = o.start < this.doc.titleLength;
+      return {
+        term: o.term.label,
+        field: inTitle ? 'title' : 'text',
+        index: inTitle ? o.start : o.start - this.doc.textStart,
+        length: o.end - o.start + 1,
+        forms: o.forms,
+      };
+    });
+    return {
+      watchlist,
+      terms: [...new Set(unique.map((o) => o.term.label))],
+      forms: new Set(unique.flatMap((o) => o.forms)),
+      hits,
+    };
   }
 }
 
 /** Builds a watchlist from its query text; throws QueryError when it does not parse. */
-export function compileWatchlist(name: string, query: string): Watchlist {
-  return { name, query, ast: parseQuery(query) };
+export function compileWatchlist(name: string, query: string, entities: EntityTable | null = null): Watchlist {
+  return { name, query, ast: parseQuery(query, entities) };
 }
 
 /** Matches one document against one watchlist; null when it does not match. */
 export function matchWatchlist(watchlist: Watchlist, doc: IndexedDocument): WatchlistMatch | null {
-  const result = evaluate(watchlist.ast, doc);
-  if (!result.ok) return null;
-  return { watchlist: watchlist.name, terms: [...new Set(result.terms)], forms: new Set(result.forms) };
+  const evaluation = new DocumentEvaluation(doc);
+  const result = evaluation.evaluate(watchlist.ast);
+  return result.ok ? evaluation.toMatch(watchlist.name, result.occurrences) : null;
 }
 
-/** Matches a document against every watchlist; the matches in watchlist order. */
-export function matchAll(watchlists: Iterable<Watchlist>, doc: IndexedDocument): WatchlistMatch[] {
-  const matches: WatchlistMatch[] = [];
-  for (const watchlist of watchlists) {
-    const match = matchWatchlist(watchlist, doc);
-    if (match) matches.push(match);
+/** The terms a document must contain for the query to match (those not under an exclusion). */
+function positiveTerms(node: QueryNode, into: TermNode[] = []): TermNode[] {
+  switch (node.kind) {
+    case 'term':
+      into.push(node);
+      break;
+    case 'not':
+      break;
+    case 'near':
+      positiveTerms(node.left, into);
+      positiveTerms(node.right, into);
+      break;
+    default:
+      for (const child of node.children) positiveTerms(child, into);
   }
-  return matches;
+  return into;
+}
+
+interface TrieNode {
+  children: Map<string, TrieNode>;
+  watchlists: number[];
+}
+
+/** All watchlists compiled together (see the top of this file). */
+export class Matcher {
+  private readonly watchlists: Watchlist[];
+  private readonly byFirstWord = new Map<string, number[]>();
+  private readonly prefixes: TrieNode = { children: new Map(), watchlists: [] };
+
+  constructor(watchlists: Iterable<Watchlist>) {
+    this.watchlists = [...watchlists];
+    this.watchlists.forEach((watchlist, index) => {
+      for (const term of positiveTerms(watchlist.ast)) {
+        const first = term.tokens[0] ?? '';
+        if (term.prefix && term.tokens.length === 1) this.addPrefix(first, index);
+        else this.addWord(first, index);
+      }
+    });
+  }
+
+  get size(): number {
+    return this.watchlists.length;
+  }
+
+  private addWord(word: string, index: number): void {
+    const list = this.byFirstWord.get(word);
+    if (!list) this.byFirstWord.set(word, [index]);
+    else if (list.at(-1) !== index) list.push(index);
+  }
+
+  private addPrefix(prefix: string, index: number): void {
+    let node = this.prefixes;
+    for (const ch of prefix) {
+      let child = node.children.get(ch);
+      if (!child) {
+        child = { children: new Map(), watchlists: [] };
+        node.children.set(ch, child);
+      }
+      node = child;
+    }
+    if (node.watchlists.at(-1) !== index) node.watchlists.push(index);
+  }
+
+  /** The watchlists that have a positive term among the document's word forms. */
+  private candidates(doc: IndexedDocument): number[] {
+    const found = new Set<number>();
+    for (const form of doc.positions.keys()) {
+      for (const index of this.byFirstWord.get(form) ?? []) found.add(index);
+      let node: TrieNode | undefined = this.prefixes;
+      for (const ch of form) {
+        node = node.children.get(ch);
+        if (!node) break;
+        for (const index of node.watchlists) found.add(index);
+      }
+    }
+    return [...found].sort((a, b) => a - b);
+  }
+
+  /** Every watchlist the document matches, in the order they were given. */
+  match(doc: IndexedDocument): WatchlistMatch[] {
+    const evaluation = new DocumentEvaluation(doc);
+    const matches: WatchlistMatch[] = [];
+    for (const index of this.candidates(doc)) {
+      const watchlist = this.watchlists[index];
+      if (!watchlist) continue;
+      const result = evaluation.evaluate(watchlist.ast);
+      if (result.ok) matches.push(evaluation.toMatch(watchlist.name, result.occurrences));
+    }
+    return matches;
+  }
 }

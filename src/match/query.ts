@@ -1,24 +1,40 @@
-// The watchlist query language: terms, "phrases", prefix*, OR, AND (also implicit), -exclusion
-// and parentheses. Users never write regular expressions, so matching stays linear (no ReDoS).
+// The watchlist query language. Users never write regular expressions, so matching stays
+// linear (no ReDoS).
 //
 //   query   := or
 //   or      := and ("OR" and)*
-//   and     := unary (["AND"] unary)*
-//   unary   := "-" unary | primary
-//   primary := TERM | "PHRASE" | "(" or ")"
+//   and     := near (["AND"] near)*
+//   near    := unary ("NEAR" ["/" n] unary)*
+//   unary   := "-" unary | "title:" primary | primary
+//   primary := TERM | TERM* | "PHRASE" | @entity | "(" or ")"
+//
+// A term that is a spelling of a known entity (Almaty, Алматы, ألماتي …) matches all of its
+// spellings; @almaty names the entity explicitly.
 
 import { normalizeTokens } from '../text/normalize.js';
+import type { EntityTable } from './entities.js';
 
-/** A term or phrase: one normalised token per word; `prefix` applies to the last one. */
+export type Field = 'title';
+
+/** A word or phrase: one normalised token per word; `prefix` applies to the last one. */
 export interface TermNode {
   kind: 'term';
-  raw: string;
+  /** how the term is reported in hits: as the user wrote it (or @entity) */
+  label: string;
   tokens: string[];
   prefix: boolean;
+  field: Field | null;
   position: number;
+}
+export interface NearNode {
+  kind: 'near';
+  distance: number;
+  left: QueryNode;
+  right: QueryNode;
 }
 export type QueryNode =
   | TermNode
+  | NearNode
   | { kind: 'and'; children: QueryNode[] }
   | { kind: 'or'; children: QueryNode[] }
   | { kind: 'not'; child: QueryNode };
@@ -34,9 +50,14 @@ export class QueryError extends Error {
   }
 }
 
+export const DEFAULT_NEAR = 5;
+
 type Lexeme =
   | { type: 'word'; text: string; position: number }
   | { type: 'phrase'; text: string; position: number }
+  | { type: 'entity'; name: string; position: number }
+  | { type: 'near'; distance: number; position: number }
+  | { type: 'field'; field: Field; position: number }
   | { type: '(' | ')' | 'OR' | 'AND' | '-' | 'end'; position: number };
 
 function describe(lexeme: Lexeme): string {
@@ -47,13 +68,20 @@ function describe(lexeme: Lexeme): string {
       return `"${lexeme.text}"`;
     case 'phrase':
       return `"\\"${lexeme.text}\\""`;
+    case 'entity':
+      return `"@${lexeme.name}"`;
+    case 'near':
+      return '"NEAR"';
+    case 'field':
+      return `"${lexeme.field}:"`;
     default:
       return `"${lexeme.type}"`;
   }
 }
 
 const SPACE = /\s/u;
-const WORD_STOP = /[\s()"]/u;
+const WORD_STOP = /[\s()"«»“”]/u;
+const QUOTES: Record<string, string> = { '"': '"', '“': '”', '«': '»', '”': '”' };
 
 function lex(query: string): Lexeme[] {
   const chars = [...query]; // by code point, so positions count characters, not UTF-16 units
@@ -67,8 +95,8 @@ function lex(query: string): Lexeme[] {
     } else if (ch === '(' || ch === ')') {
       out.push({ type: ch, position });
       i++;
-    } else if (ch === '"' || ch === '“' || ch === '”' || ch === '«' || ch === '»') {
-      const close = ch === '«' ? '»' : ch === '“' ? '”' : ch;
+    } else if (QUOTES[ch] !== undefined) {
+      const close = QUOTES[ch];
       let j = i + 1;
       while (j < chars.length && chars[j] !== close && !(close === '"' && chars[j] === '”')) j++;
       if (j >= chars.length) throw new QueryError('unclosed quote', position);
@@ -81,7 +109,15 @@ function lex(query: string): Lexeme[] {
       let j = i;
       while (j < chars.length && !WORD_STOP.test(chars[j] ?? ' ')) j++;
       const text = chars.slice(i, j).join('');
+      const near = /^NEAR(?:\/(\d+))?$/u.exec(text);
+      if (text.toLowerCase().startsWith('title:')) {
+        out.push({ type: 'field', field: 'title', position });
+        i += 'title:'.length;
+        continue;
+      }
       if (text === 'OR' || text === 'AND') out.push({ type: text, position });
+      else if (near) out.push({ type: 'near', distance: near[1] !== undefined ? Number(near[1]) : DEFAULT_NEAR, position });
+      else if (text.startsWith('@') && text.length > 1) out.push({ type: 'entity', name: text.slice(1).toLowerCase(), position });
       else out.push({ type: 'word', text, position });
       i = j;
     }
@@ -90,7 +126,8 @@ function lex(query: string): Lexeme[] {
   return out;
 }
 
-function makeTerm(raw: string, position: number, quoted: boolean): TermNode {
+/** A term from text as written; a trailing * makes it a prefix. */
+export function makeTerm(raw: string, position: number, quoted: boolean, label = raw): TermNode {
   let text = raw;
   let prefix = false;
   if (text.endsWith('*')) {
@@ -105,12 +142,33 @@ function makeTerm(raw: string, position: number, quoted: boolean): TermNode {
   if (prefix && (tokens.at(-1)?.length ?? 0) < 2) {
     throw new QueryError('a prefix* needs at least 2 letters', position);
   }
-  return { kind: 'term', raw, tokens, prefix, position };
+  return { kind: 'term', label, tokens, prefix, field: null, position };
+}
+
+/** Positive terms and OR-groups of them: what NEAR can measure distances between. */
+function isNearOperand(node: QueryNode): boolean {
+  return node.kind === 'term' || (node.kind === 'or' && node.children.every(isNearOperand));
+}
+
+function withField(node: QueryNode, field: Field): QueryNode {
+  switch (node.kind) {
+    case 'term':
+      return { ...node, field };
+    case 'not':
+      return { kind: 'not', child: withField(node.child, field) };
+    case 'near':
+      return { ...node, left: withField(node.left, field), right: withField(node.right, field) };
+    default:
+      return { kind: node.kind, children: node.children.map((c) => withField(c, field)) };
+  }
 }
 
 class Parser {
   private index = 0;
-  constructor(private readonly lexemes: Lexeme[]) {}
+  constructor(
+    private readonly lexemes: Lexeme[],
+    private readonly entities: EntityTable | null,
+  ) {}
 
   private peek(): Lexeme {
     return this.lexemes[this.index] ?? { type: 'end', position: 0 };
@@ -127,7 +185,7 @@ class Parser {
     const rest = this.peek();
     if (rest.type !== 'end') {
       throw new QueryError(
-        rest.type === ')' ? 'unmatched ")"' : `expected OR, AND or a term, found ${describe(rest)}`,
+        rest.type === ')' ? 'unmatched ")"' : `expected OR, AND, NEAR or a term, found ${describe(rest)}`,
         rest.position,
       );
     }
@@ -144,14 +202,14 @@ class Parser {
   }
 
   private and(): QueryNode {
-    const children = [this.unary()];
+    const children = [this.near()];
     for (;;) {
-      const lexeme = this.peek();
-      if (lexeme.type === 'AND') {
+      const type = this.peek().type;
+      if (type === 'AND') {
         this.next();
-        children.push(this.unary());
-      } else if (lexeme.type === 'word' || lexeme.type === 'phrase' || lexeme.type === '(' || lexeme.type === '-') {
-        children.push(this.unary());
+        children.push(this.near());
+      } else if (['word', 'phrase', 'entity', 'field', '(', '-'].includes(type)) {
+        children.push(this.near());
       } else {
         break;
       }
@@ -159,21 +217,59 @@ class Parser {
     return children.length === 1 ? (children[0] as QueryNode) : { kind: 'and', children };
   }
 
+  private near(): QueryNode {
+    let left = this.unary();
+    for (;;) {
+      const lexeme = this.peek();
+      if (lexeme.type !== 'near') return left;
+      this.next();
+      const rightStart = this.peek().position;
+      const right = this.unary();
+      if (!isNearOperand(left)) throw new QueryError('NEAR needs a term, "phrase" or (… OR …) on its left', lexeme.position);
+      if (!isNearOperand(right)) throw new QueryError('NEAR needs a term, "phrase" or (… OR …) on its right', rightStart);
+      left = { kind: 'near', distance: lexeme.distance, left, right };
+    }
+  }
+
   private unary(): QueryNode {
-    if (this.peek().type === '-') {
+    const lexeme = this.peek();
+    if (lexeme.type === '-') {
       this.next();
       return { kind: 'not', child: this.unary() };
     }
+    if (lexeme.type === 'field') {
+      this.next();
+      return withField(this.primary(), lexeme.field);
+    }
     return this.primary();
+  }
+
+  /** A user's term: expanded to every spelling when it is a spelling of a known entity. */
+  private term(raw: string, position: number, quoted: boolean): QueryNode {
+    const term = makeTerm(raw, position, quoted);
+    const entity = term.prefix ? undefined : this.entities?.byVariant.get(term.tokens.join(' '));
+    return entity ? this.entity(entity, position, raw) : term;
+  }
+
+  private entity(name: string, position: number, label: string): QueryNode {
+    const variants = this.entities?.variants.get(name);
+    if (!variants) {
+      const known = [...(this.entities?.variants.keys() ?? [])].slice(0, 12).join(', ');
+      throw new QueryError(`unknown entity "@${name}"${known ? ` (known: ${known}, …)` : ''}`, position);
+    }
+    const children = variants.map((variant) => ({ ...variant, label, position }));
+    return children.length === 1 ? (children[0] as TermNode) : { kind: 'or', children };
   }
 
   private primary(): QueryNode {
     const lexeme = this.next();
     switch (lexeme.type) {
       case 'word':
-        return makeTerm(lexeme.text, lexeme.position, false);
+        return this.term(lexeme.text, lexeme.position, false);
       case 'phrase':
-        return makeTerm(lexeme.text, lexeme.position, true);
+        return this.term(lexeme.text, lexeme.position, true);
+      case 'entity':
+        return this.entity(lexeme.name, lexeme.position, `@${lexeme.name}`);
       case '(': {
         const inner = this.or();
         const close = this.next();
@@ -183,7 +279,7 @@ class Parser {
         return inner;
       }
       default:
-        throw new QueryError(`expected a term, a "phrase" or "(", found ${describe(lexeme)}`, lexeme.position);
+        throw new QueryError(`expected a term, a "phrase", @entity or "(", found ${describe(lexeme)}`, lexeme.position);
     }
   }
 }
@@ -192,6 +288,7 @@ class Parser {
 function hasPositivePath(node: QueryNode): boolean {
   switch (node.kind) {
     case 'term':
+    case 'near':
       return true;
     case 'not':
       return false;
@@ -203,8 +300,8 @@ function hasPositivePath(node: QueryNode): boolean {
 }
 
 /** Parses a watchlist query; throws QueryError naming the position of the first problem. */
-export function parseQuery(query: string): QueryNode {
-  const node = new Parser(lex(query)).parse();
+export function parseQuery(query: string, entities: EntityTable | null = null): QueryNode {
+  const node = new Parser(lex(query), entities).parse();
   if (!hasPositivePath(node)) {
     throw new QueryError('a query needs at least one term that is not excluded', 1);
   }
@@ -216,8 +313,11 @@ export function formatQuery(node: QueryNode): string {
   switch (node.kind) {
     case 'term': {
       const body = node.tokens.join(' ') + (node.prefix ? '*' : '');
-      return node.tokens.length > 1 ? `"${body}"` : body;
+      const text = node.tokens.length > 1 ? `"${body}"` : body;
+      return node.field ? `${node.field}:${text}` : text;
     }
+    case 'near':
+      return `(${formatQuery(node.left)} NEAR/${node.distance} ${formatQuery(node.right)})`;
     case 'not':
       return `-${formatQuery(node.child)}`;
     case 'and':

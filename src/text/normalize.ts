@@ -27,11 +27,20 @@ export function normalizeText(input: string): string {
   return text.replace(FOLDABLE, (ch) => LETTER_FOLDS[ch] ?? ch);
 }
 
-const WORD = /[\p{L}\p{M}\p{N}]+/gu;
+// Letters (with their marks) and digits are separate tokens, so «3انفجارات» is 3 + انفجارات.
+const WORD = /[\p{L}\p{M}]+|\p{N}+/gu;
 
-/** Splits normalised text into word tokens (letters, marks and digits; everything else separates). */
+/** Splits normalised text into word tokens (runs of letters, or of digits; everything else separates). */
 export function tokenize(normalized: string): string[] {
   return normalized.match(WORD) ?? [];
+}
+
+/**
+ * The words of the text as written (NFKC only), one per normalised token: normalisation folds
+ * letters and drops marks but never moves a word boundary, so indexes line up.
+ */
+export function surfaceTokens(input: string): string[] {
+  return input.normalize('NFKC').match(WORD) ?? [];
 }
 
 /** Normalises and tokenises in one step. */

@@ -5,7 +5,7 @@ import type { ChannelConfig, Config, FeedConfig } from '../config/load.js';
 import { itemKey, storyKeys } from '../dedup/identity.js';
 import type { Item, ParsedFeed } from '../feeds/item.js';
 import { indexDocument } from '../match/document.js';
-import { matchAll, type WatchlistMatch } from '../match/matcher.js';
+import type { WatchlistMatch } from '../match/matcher.js';
 import type { Alert } from '../summary/render.js';
 import { renderHtml, renderText } from '../summary/render.js';
 import { summarize } from '../summary/summarize.js';
@@ -81,7 +81,6 @@ export async function processFeed(
   const counts = { items: parsed.items.length, new: newItems.length, matched: 0, alerts: 0, folded: 0 };
   // Stories created earlier in this batch, by key, so two reports in one feed fold too.
   const batchStories = new Map<string, { ref: StoryRef; destinations: Set<string> }>();
-  const watchlists = [...config.watchlists.values()];
 
   // Oldest first, so the first report of a story is the one that alerts.
   newItems.sort(([, a], [, b]) => publishedAt(a, now) - publishedAt(b, now));
@@ -100,7 +99,7 @@ export async function processFeed(
       record.decision = firstPoll ? 'backlog' : 'stale';
       continue;
     }
-    const matches = matchAll(watchlists, indexDocument(item.title, item.text));
+    const matches = config.matcher.match(indexDocument(item.title, item.text));
     if (matches.length === 0) continue;
     counts.matched++;
     record.watchlists = matches.map((m) => m.watchlist);

@@ -156,3 +156,39 @@ describe('steppewatch run', () => {
     expect(stderr).not.toContain(FAKE_TOKEN);
   });
 });
+
+describe('steppewatch explain', () => {
+  it('exits 0 on a match, 1 on none, 2 on a bad query, like grep', async () => {
+    const text = join(dir, 'text.txt');
+    writeFileSync(text, 'Protesters gathered in Алматы on Sunday');
+    const hit = await runCli(['explain', 'almaty NEAR/4 protest*', '--text', text]);
+    expect(hit.code).toBe(0);
+    expect(hit.stdout).toContain('result:    match (protest*, almaty)');
+    expect(hit.stdout).toContain('«Алматы»');
+    writeFileSync(text, 'Nothing to see here');
+    expect((await runCli(['explain', 'almaty', '--text', text])).code).toBe(1);
+    const bad = await runCli(['explain', 'almaty AND (protest', '--text', text]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected ")" to close the "(" at position 12');
+    expect((await runCli(['explain', '--watchlist', 'no-such-list', '--text', text])).code).toBe(2);
+  });
+
+  it('runs a watchlist over an archive as JSON lines', async () => {
+    const archive = join(dir, 'archive.jsonl');
+    writeFileSync(
+      archive,
+      [
+        JSON.stringify({ id: 1, title: 'Взрыв в Алматы', text: 'Силовики оцепили район.' }),
+        JSON.stringify({ id: 2, title: 'Kairat fans celebrate in Almaty', text: 'Football fans stormed the pitch.' }),
+        JSON.stringify({ id: 'x', title: 'Protest in Paris', text: '' }),
+      ].join('\n'),
+    );
+    const result = await runCli(['explain', '--watchlist', 'kazakhstan-unrest', '--jsonl', archive]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: unknown; match: boolean; hits: Array<{ term: string; words: string }> });
+    expect(lines.map((l) => [l.id, l.match])).toEqual([[1, true], [2, false], ['x', false]]);
+    expect(lines[0]?.hits).toEqual(
+      expect.arrayContaining([expect.objectContaining({ term: '@almaty', words: 'Алматы' }), expect.objectContaining({ words: 'Взрыв' })]),
+    );
+  });
+});

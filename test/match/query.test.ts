@@ -29,12 +29,12 @@ describe('parseQuery', () => {
   it('names the position of what is wrong', () => {
     expect(errorOf('almaty AND (protest').message).toBe('expected ")" to close the "(" at position 12, found end of query at position 20');
     expect(errorOf('almaty )').position).toBe(8);
-    expect(errorOf('almaty OR').message).toBe('expected a term, a "phrase" or "(", found end of query at position 10');
+    expect(errorOf('almaty OR').message).toBe('expected a term, a "phrase", @entity or "(", found end of query at position 10');
     expect(errorOf('"state of').message).toBe('unclosed quote at position 1');
     expect(errorOf('al*ma').message).toBe('"*" may only end a term at position 1');
     expect(errorOf('a*').message).toBe('a prefix* needs at least 2 letters at position 1');
     expect(errorOf('-football').message).toBe('a query needs at least one term that is not excluded at position 1');
-    expect(errorOf('').message).toBe('expected a term, a "phrase" or "(", found end of query at position 1');
+    expect(errorOf('').message).toBe('expected a term, a "phrase", @entity or "(", found end of query at position 1');
   });
 
   it('counts positions in characters, not UTF-16 units', () => {

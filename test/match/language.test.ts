@@ -1,0 +1,113 @@
+// NEAR, title:, @entity and entity expansion, and the compiled Matcher over many watchlists.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { loadEntities } from '../../src/config/load.js';
+import { indexDocument } from '../../src/match/document.js';
+import { compileWatchlist, Matcher, matchWatchlist } from '../../src/match/matcher.js';
+import { formatQuery, parseQuery, QueryError } from '../../src/match/query.js';
+import { normalizeText, normalizeTokens } from '../../src/text/normalize.js';
+
+const entities = loadEntities();
+const q = (query: string) => compileWatchlist('q', query, entities);
+const hits = (query: string, title: string, text = '') => matchWatchlist(q(query), indexDocument(title, text));
+const matches = (query: string, title: string, text = '') => hits(query, title, text) !== null;
+
+describe('NEAR/n', () => {
+  it('needs both terms within n words of each other, in either order', () => {
+    expect(matches('almaty NEAR/3 protest*', 'Protesters gathered in central Almaty')).toBe(true);
+    expect(matches('almaty NEAR/1 protest*', 'Protesters gathered in central Almaty')).toBe(false);
+    expect(matches('almaty NEAR protest*', 'Almaty: thousands of people join the protest')).toBe(true); // default 5
+    expect(matches('"state of emergency" NEAR/2 (almaty OR astana)', 'State of emergency declared in Astana')).toBe(true);
+  });
+
+  it('refuses what it cannot measure, naming the position', () => {
+    expect(() => parseQuery('almaty NEAR/3 -protest')).toThrow(new QueryError('NEAR needs a term, "phrase" or (… OR …) on its right', 15));
+  });
+});
+
+describe('title:', () => {
+  it('restricts a term, phrase or group to the title', () => {
+    expect(matches('title:almaty', 'News', 'Almaty protest')).toBe(false);
+    expect(matches('title:almaty', 'Almaty news', '')).toBe(true);
+    expect(matches('title:(explosion OR blast) almaty', 'Blast heard', 'in Almaty today')).toBe(true);
+    expect(formatQuery(parseQuery('title:"alma ata"'))).toBe('title:"alma ata"');
+  });
+});
+
+describe('entities', () => {
+  it('a term that names an entity finds every spelling of it', () => {
+    for (const spelling of ['Almaty', 'Alma-Ata', 'Алматы', 'Алматыда', 'ألماتي', 'ألما آتا', 'في ألما أتا']) {
+      expect(matches('almaty', `${spelling}`)).toBe(true);
+    }
+    expect(matches('Алматы', 'Protest in Almaty')).toBe(true);
+    expect(matches('@csto', 'قوات منظمة معاهدة الأمن الجماعي تصل')).toBe(true);
+    expect(matches('@csto', 'Войска ОДКБ прибыли')).toBe(true);
+    expect(matches('токаев', 'Тоқаевтың жарлығы')).toBe(true);
+  });
+
+  it('reports hits under the term the user wrote, with where they are', () => {
+    const match = hits('almaty protest*', 'Протест в Алматы', 'Protesters in Alma-Ata.');
+    expect(match?.terms.sort()).toEqual(['almaty', 'protest*']);
+    expect(match?.hits.map((h) => [h.term, h.field, h.index, h.length])).toEqual([
+      ['almaty', 'title', 2, 1],
+      ['protest*', 'text', 0, 1],
+      ['almaty', 'text', 2, 2],
+    ]);
+  });
+
+  it('says which entity is unknown', () => {
+    expect(() => parseQuery('@atlantis', entities)).toThrow(/unknown entity "@atlantis" \(known: almaty/u);
+  });
+
+  it('lets a config add its own entities', () => {
+    const own = loadEntities({ zhezkazgan: ['Zhezkazgan', 'Жезказган*', 'Жезқазған*', 'جيزكازغان'] });
+    const watchlist = compileWatchlist('own', 'zhezkazgan', own);
+    expect(matchWatchlist(watchlist, indexDocument('Митинг в Жезказгане'))).not.toBeNull();
+  });
+});
+
+describe('numbers joined to words', () => {
+  it('are separate tokens', () => {
+    expect(normalizeTokens('3انفجارات و2500جندي covid19')).toEqual(['3', 'انفجارات', 'و', '2500', 'جندي', 'covid', '19']);
+    expect(matches('انفجارات', 'سماع دوي 3انفجارات')).toBe(true);
+  });
+});
+
+describe('the compiled Matcher', () => {
+  it('gives the same answers as matching each watchlist alone', () => {
+    const queries = ['almaty protest*', '@csto', 'title:взрыв*', '"state of emergency" -football', 'астана NEAR/2 митинг*', 'kazakhstan OR tenge'];
+    const watchlists = queries.map((query, i) => compileWatchlist(`w${i}`, query, entities));
+    const matcher = new Matcher(watchlists);
+    const docs = [
+      ['Protest in Almaty', ''],
+      ['Взрыв в Астане', 'Митинг в Астане разогнан'],
+      ['CSTO troops', 'State of emergency in Kazakhstan'],
+      ['Football', 'state of emergency on the pitch: football'],
+      ['Tenge steady', ''],
+    ];
+    for (const [title, text] of docs) {
+      const doc = indexDocument(title ?? '', text ?? '');
+      const alone = watchlists.filter((w) => matchWatchlist(w, doc) !== null).map((w) => w.name);
+      expect(matcher.match(doc).map((m) => m.watchlist)).toEqual(alone);
+    }
+  });
+});
+
+describe('properties', () => {
+  const word = fc.stringMatching(/^[a-zа-яёәғқңөұүһіء-ي]{2,12}$/u);
+  const filler = fc.array(fc.oneof(word, fc.constantFrom('.', ',', '،', '؟', '!', ' ', '\n', '«', '»')), { maxLength: 20 });
+
+  it('normalisation is idempotent', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => normalizeText(normalizeText(text)) === normalizeText(text)));
+  });
+
+  it('a term always matches itself inside any surrounding text', () => {
+    fc.assert(
+      fc.property(word, filler, filler, (term, before, after) => {
+        const text = `${before.join(' ')} ${term} ${after.join(' ')}`;
+        return matchWatchlist(compileWatchlist('p', term), indexDocument('', text)) !== null;
+      }),
+    );
+  });
+});
