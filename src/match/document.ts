@@ -11,6 +11,8 @@ export interface IndexedDocument {
   readonly textStart: number;
   /** the forms that start with `prefix` */
   formsStartingWith(prefix: string): string[];
+  /** whether any form starts with `prefix` (no allocation) */
+  hasFormStartingWith(prefix: string): boolean;
 }
 
 class TokenIndex implements IndexedDocument {
@@ -22,8 +24,8 @@ class TokenIndex implements IndexedDocument {
     readonly textStart: number,
   ) {}
 
-  formsStartingWith(prefix: string): string[] {
-    // Sorted once, on the first prefix query: then each prefix is a binary search, not a scan.
+  /** Index of the first sorted form not below `prefix`; forms are sorted once, on the first prefix query. */
+  private lowerBound(prefix: string): number {
     const sorted = (this.sorted ??= [...this.positions.keys()].sort());
     let lo = 0;
     let hi = sorted.length;
@@ -32,9 +34,20 @@ class TokenIndex implements IndexedDocument {
       if ((sorted[mid] ?? '') < prefix) lo = mid + 1;
       else hi = mid;
     }
-    const found: string[] = [];
-    for (let i = lo; i < sorted.length && (sorted[i] ?? '').startsWith(prefix); i++) found.push(sorted[i] ?? '');
-    return found;
+    return lo;
+  }
+
+  formsStartingWith(prefix: string): string[] {
+    const start = this.lowerBound(prefix);
+    const sorted = this.sorted ?? [];
+    let end = start;
+    while (end < sorted.length && (sorted[end] ?? '').startsWith(prefix)) end++;
+    return sorted.slice(start, end);
+  }
+
+  hasFormStartingWith(prefix: string): boolean {
+    const index = this.lowerBound(prefix); // sorts the forms on first use: read them after
+    return (this.sorted?.[index] ?? '').startsWith(prefix);
   }
 }
 

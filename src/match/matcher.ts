@@ -58,6 +58,34 @@ class DocumentEvaluation {
 
   constructor(readonly doc: IndexedDocument) {}
 
+  /** Whether the query matches, stopping at the first answer: most documents match nothing. */
+  test(node: QueryNode): boolean {
+    switch (node.kind) {
+      case 'term':
+        return this.occurs(node);
+      case 'not':
+        return !this.test(node.child);
+      case 'and':
+        return node.children.every((child) => this.test(child));
+      case 'or':
+        return node.children.some((child) => this.test(child));
+      case 'near':
+        return this.evaluate(node).ok;
+    }
+  }
+
+  /** Whether a term occurs at all; for one plain word, a single map lookup. */
+  private occurs(term: TermNode): boolean {
+    if (term.field === null && term.tokens.length === 1) {
+      const token = term.tokens[0] ?? '';
+      return term.prefix ? this.doc.hasFormStartingWith(token) : this.doc.positions.has(token);
+    }
+    // A phrase needs all its plain words somewhere before positions are worth comparing.
+    const last = term.tokens.length - 1;
+    if (term.tokens.some((token, i) => !(term.prefix && i === last) && !this.doc.positions.has(token))) return false;
+    return this.occurrences(term).length > 0;
+  }
+
   private formsAt(token: string, prefix: boolean): Map<number, string> {
     const found = new Map<number, string>();
     const forms = prefix ? this.doc.formsStartingWith(token) : this.doc.positions.has(token) ? [token] : [];
@@ -89,6 +117,7 @@ class DocumentEvaluation {
   evaluate(node: QueryNode): Evaluation {
     switch (node.kind) {
       case 'term': {
+        if (!this.occurs(node)) return MISS;
         const occurrences = this.occurrences(node);
         return occurrences.length > 0 ? { ok: true, occurrences } : MISS;
       }
@@ -164,6 +193,7 @@ export function compileWatchlist(name: string, query: string, entities: EntityTa
 /** Matches one document against one watchlist; null when it does not match. */
 export function matchWatchlist(watchlist: Watchlist, doc: IndexedDocument): WatchlistMatch | null {
   const evaluation = new DocumentEvaluation(doc);
+  if (!evaluation.test(watchlist.ast)) return null;
   const result = evaluation.evaluate(watchlist.ast);
   return result.ok ? evaluation.toMatch(watchlist.name, result.occurrences) : null;
 }
@@ -252,7 +282,8 @@ export class Matcher {
     const matches: WatchlistMatch[] = [];
     for (const index of this.candidates(doc)) {
       const watchlist = this.watchlists[index];
-      if (!watchlist) continue;
+      if (!watchlist || !evaluation.test(watchlist.ast)) continue;
+      // Matched: now collect every hit, for highlighting and summaries.
       const result = evaluation.evaluate(watchlist.ast);
       if (result.ok) matches.push(evaluation.toMatch(watchlist.name, result.occurrences));
     }

@@ -53,7 +53,8 @@ const ARABIC_LETTER = /[\u0621-\u064A]/u;
 const ARABIC_ARTICLES = ['وال', 'فال', 'بال', 'كال', 'لل', 'ال'];
 const ARABIC_CONJUNCTIONS = ['و', 'ف'];
 const ARABIC_PREPOSITIONS = ['ب', 'ل', 'ك'];
-const ARABIC_SUFFIXES = ['ها', 'ان', 'ات', 'ون', 'ين', 'يه', 'ه', 'ي'];
+// light10's suffixes, plus the possessives نا (our) and هم (their): «قواتنا» is still forces.
+const ARABIC_SUFFIXES = ['ها', 'ان', 'ات', 'ون', 'ين', 'يه', 'نا', 'هم', 'ه', 'ي'];
 
 /**
  * The forms a token may stand for once clitics and common suffixes are peeled off

@@ -67,6 +67,13 @@ describe('entities', () => {
   });
 });
 
+describe('prefix terms', () => {
+  it('match when they are the first thing asked of a fresh document', () => {
+    expect(matches('жанаозен*', 'Жаңаөзенде наразылық')).toBe(true);
+    expect(matchWatchlist(q('протест*'), indexDocument('Протестующие вышли'))).not.toBeNull();
+  });
+});
+
 describe('numbers joined to words', () => {
   it('are separate tokens', () => {
     expect(normalizeTokens('3انفجارات و2500جندي covid19')).toEqual(['3', 'انفجارات', 'و', '2500', 'جندي', 'covid', '19']);

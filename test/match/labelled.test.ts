@@ -1,0 +1,142 @@
+// Runs the labelled news items in test/fixtures/match/labelled.yaml: every item against the
+// kazakhstan-unrest preset (one test each, plus precision/recall per language printed at the end)
+// and the hand-written queries against their own cases.
+
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { loadEntities, loadPresets } from '../../src/config/load.js';
+import { indexDocument } from '../../src/match/document.js';
+import { compileWatchlist, matchWatchlist, type Watchlist } from '../../src/match/matcher.js';
+
+const LANGS = ['ar', 'ru', 'kk', 'en'] as const;
+type Lang = (typeof LANGS)[number];
+
+/** The least number of preset cases per language, and overall. */
+const MIN_PER_LANG: Record<Lang, number> = { ar: 40, ru: 40, kk: 30, en: 40 };
+const MIN_TOTAL = 170;
+
+const PresetCase = z
+  .strictObject({
+    id: z.string().regex(/^(ar|ru|kk|en)-\d{3}$/u),
+    lang: z.enum(LANGS),
+    title: z.string().min(1),
+    text: z.string(),
+    match: z.boolean(),
+    note: z.string().optional(),
+  })
+  .refine((c) => c.id.startsWith(`${c.lang}-`), { message: 'id must start with its lang', path: ['id'] });
+
+const QueryCase = z.strictObject({
+  id: z.string().regex(/^q\d+-\d+$/u),
+  title: z.string(),
+  text: z.string(),
+  match: z.boolean(),
+  note: z.string().optional(),
+});
+
+const Labelled = z
+  .strictObject({
+    preset: z.array(PresetCase).min(1),
+    queries: z.array(
+      z.strictObject({
+        query: z.string().min(1),
+        note: z.string().optional(),
+        cases: z.array(QueryCase).min(3).max(6),
+      }),
+    ),
+  })
+  .superRefine((data, ctx) => {
+    const seen = new Set<string>();
+    const ids = [...data.preset.map((c) => c.id), ...data.queries.flatMap((q) => q.cases.map((c) => c.id))];
+    for (const id of ids) {
+      if (seen.has(id)) ctx.addIssue({ code: 'custom', message: `duplicate id ${id}` });
+      seen.add(id);
+    }
+  });
+
+type PresetCase = z.infer<typeof PresetCase>;
+
+const FIXTURE = new URL('../fixtures/match/labelled.yaml', import.meta.url);
+const raw: unknown = parse(readFileSync(FIXTURE, 'utf8'));
+const labelled = Labelled.parse(raw);
+
+function caseName(c: { id: string; title: string; match: boolean }): string {
+  const title = c.title.length > 70 ? `${c.title.slice(0, 69)}…` : c.title;
+  return `${c.id} (${c.match ? 'match' : 'no match'}): ${title}`;
+}
+
+function explain(c: { title: string; text: string; note?: string | undefined }): string {
+  return [`title: ${c.title}`, `text: ${c.text}`, ...(c.note !== undefined ? [`note: ${c.note}`] : [])].join('\n');
+}
+
+let presetWatchlist: Watchlist | undefined;
+function preset(): Watchlist {
+  presetWatchlist ??= loadPresets().get('kazakhstan-unrest');
+  if (!presetWatchlist) throw new Error('no kazakhstan-unrest preset in config/watchlists/');
+  return presetWatchlist;
+}
+
+interface Outcome {
+  lang: Lang;
+  expected: boolean;
+  got: boolean;
+}
+const outcomes = new Map<string, Outcome>();
+
+function percent(numerator: number, denominator: number): string {
+  return denominator === 0 ? '   n/a' : `${((100 * numerator) / denominator).toFixed(1).padStart(5)}%`;
+}
+
+function report(): string {
+  const lines = ['kazakhstan-unrest on the labelled set', 'lang    n   tp  fp  fn  tn  precision  recall  accuracy'];
+  const rows: [string, Outcome[]][] = [
+    ...LANGS.map((lang): [string, Outcome[]] => [lang, [...outcomes.values()].filter((o) => o.lang === lang)]),
+    ['all', [...outcomes.values()]],
+  ];
+  for (const [label, list] of rows) {
+    const tp = list.filter((o) => o.expected && o.got).length;
+    const fp = list.filter((o) => !o.expected && o.got).length;
+    const fn = list.filter((o) => o.expected && !o.got).length;
+    const tn = list.filter((o) => !o.expected && !o.got).length;
+    const cells = [tp, fp, fn, tn].map((n) => String(n).padStart(3)).join(' ');
+    lines.push(
+      `${label.padEnd(4)} ${String(list.length).padStart(4)} ${cells}     ${percent(tp, tp + fp)}  ${percent(tp, tp + fn)}    ${percent(tp + tn, list.length)}`,
+    );
+  }
+  const wrong = [...outcomes.entries()].filter(([, o]) => o.expected !== o.got).map(([id]) => id);
+  lines.push(`wrong (${wrong.length}): ${wrong.join(' ') || '-'}`);
+  return lines.join('\n');
+}
+
+describe('the labelled set', () => {
+  it(`has at least ${MIN_TOTAL} preset cases, enough per language, and both classes in each`, () => {
+    expect(labelled.preset.length).toBeGreaterThanOrEqual(MIN_TOTAL);
+    for (const lang of LANGS) {
+      const cases: PresetCase[] = labelled.preset.filter((c) => c.lang === lang);
+      expect(cases.length, lang).toBeGreaterThanOrEqual(MIN_PER_LANG[lang]);
+      expect(cases.some((c) => c.match), `${lang} has matching cases`).toBe(true);
+      expect(cases.some((c) => !c.match), `${lang} has non-matching cases`).toBe(true);
+    }
+  });
+});
+
+describe('the kazakhstan-unrest preset on the labelled set', () => {
+  afterAll(() => {
+    if (outcomes.size > 0) console.log(report());
+  });
+
+  it.each(labelled.preset.map((c) => [caseName(c), c] as const))('%s', (_name, c) => {
+    const got = matchWatchlist(preset(), indexDocument(c.title, c.text)) !== null;
+    outcomes.set(c.id, { lang: c.lang, expected: c.match, got });
+    expect(got, explain(c)).toBe(c.match);
+  });
+});
+
+describe.each(labelled.queries)('query $query', ({ query, cases }) => {
+  it.each(cases.map((c) => [caseName(c), c] as const))('%s', (_name, c) => {
+    const watchlist = compileWatchlist('q', query, loadEntities());
+    expect(matchWatchlist(watchlist, indexDocument(c.title, c.text)) !== null, explain(c)).toBe(c.match);
+  });
+});
