@@ -56,7 +56,14 @@ const PASS: Evaluation = { ok: true, occurrences: [] };
 class DocumentEvaluation {
   private readonly cache = new Map<TermNode, Occurrence[]>();
 
-  constructor(readonly doc: IndexedDocument) {}
+  /**
+   * @param presentPrefixes the prefix words known to start some form of the document (the
+   *   Matcher finds them while picking candidates), so testing those costs a set lookup
+   */
+  constructor(
+    readonly doc: IndexedDocument,
+    private readonly presentPrefixes: ReadonlySet<string> | null = null,
+  ) {}
 
   /** Whether the query matches, stopping at the first answer: most documents match nothing. */
   test(node: QueryNode): boolean {
@@ -78,7 +85,8 @@ class DocumentEvaluation {
   private occurs(term: TermNode): boolean {
     if (term.field === null && term.tokens.length === 1) {
       const token = term.tokens[0] ?? '';
-      return term.prefix ? this.doc.hasFormStartingWith(token) : this.doc.positions.has(token);
+      if (!term.prefix) return this.doc.positions.has(token);
+      return this.presentPrefixes ? this.presentPrefixes.has(token) : this.doc.hasFormStartingWith(token);
     }
     // A phrase needs all its plain words somewhere before positions are worth comparing.
     const last = term.tokens.length - 1;
@@ -216,16 +224,37 @@ function positiveTerms(node: QueryNode, into: TermNode[] = []): TermNode[] {
   return into;
 }
 
+/** Every term of the query, excluded ones included. */
+function allTerms(node: QueryNode, into: TermNode[] = []): TermNode[] {
+  switch (node.kind) {
+    case 'term':
+      into.push(node);
+      break;
+    case 'not':
+      allTerms(node.child, into);
+      break;
+    case 'near':
+      allTerms(node.left, into);
+      allTerms(node.right, into);
+      break;
+    default:
+      for (const child of node.children) allTerms(child, into);
+  }
+  return into;
+}
+
 interface TrieNode {
   children: Map<string, TrieNode>;
   watchlists: number[];
+  /** the prefix word that ends here, if one does */
+  prefix: string | null;
 }
 
 /** All watchlists compiled together (see the top of this file). */
 export class Matcher {
   private readonly watchlists: Watchlist[];
   private readonly byFirstWord = new Map<string, number[]>();
-  private readonly prefixes: TrieNode = { children: new Map(), watchlists: [] };
+  private readonly prefixes: TrieNode = { children: new Map(), watchlists: [], prefix: null };
 
   constructor(watchlists: Iterable<Watchlist>) {
     this.watchlists = [...watchlists];
@@ -235,6 +264,8 @@ export class Matcher {
         if (term.prefix && term.tokens.length === 1) this.addPrefix(first, index);
         else this.addWord(first, index);
       }
+      // Excluded prefixes are no reason to evaluate, but knowing whether they occur saves a search.
+      for (const term of allTerms(watchlist.ast)) if (term.prefix && term.tokens.length === 1) this.addPrefix(term.tokens[0] ?? '', null);
     });
   }
 
@@ -248,39 +279,44 @@ export class Matcher {
     else if (list.at(-1) !== index) list.push(index);
   }
 
-  private addPrefix(prefix: string, index: number): void {
+  /** Adds a prefix word to the trie; `index` is the watchlist it makes a candidate, if any. */
+  private addPrefix(prefix: string, index: number | null): void {
     let node = this.prefixes;
     for (const ch of prefix) {
       let child = node.children.get(ch);
       if (!child) {
-        child = { children: new Map(), watchlists: [] };
+        child = { children: new Map(), watchlists: [], prefix: null };
         node.children.set(ch, child);
       }
       node = child;
     }
-    if (node.watchlists.at(-1) !== index) node.watchlists.push(index);
+    node.prefix = prefix;
+    if (index !== null && node.watchlists.at(-1) !== index) node.watchlists.push(index);
   }
 
-  /** The watchlists that have a positive term among the document's word forms. */
-  private candidates(doc: IndexedDocument): number[] {
+  /** The watchlists with a positive term among the document's word forms, and the prefixes present. */
+  private candidates(doc: IndexedDocument): { watchlists: number[]; prefixes: Set<string> } {
     const found = new Set<number>();
+    const prefixes = new Set<string>();
     for (const form of doc.positions.keys()) {
       for (const index of this.byFirstWord.get(form) ?? []) found.add(index);
       let node: TrieNode | undefined = this.prefixes;
       for (const ch of form) {
         node = node.children.get(ch);
         if (!node) break;
+        if (node.prefix !== null) prefixes.add(node.prefix);
         for (const index of node.watchlists) found.add(index);
       }
     }
-    return [...found].sort((a, b) => a - b);
+    return { watchlists: [...found].sort((a, b) => a - b), prefixes };
   }
 
   /** Every watchlist the document matches, in the order they were given. */
   match(doc: IndexedDocument): WatchlistMatch[] {
-    const evaluation = new DocumentEvaluation(doc);
+    const { watchlists, prefixes } = this.candidates(doc);
+    const evaluation = new DocumentEvaluation(doc, prefixes);
     const matches: WatchlistMatch[] = [];
-    for (const index of this.candidates(doc)) {
+    for (const index of watchlists) {
       const watchlist = this.watchlists[index];
       if (!watchlist || !evaluation.test(watchlist.ast)) continue;
       // Matched: now collect every hit, for highlighting and summaries.

@@ -20,8 +20,9 @@ const FOLDABLE = new RegExp(`[${Object.keys(LETTER_FOLDS).join('')}]`, 'gu');
 export function normalizeText(input: string): string {
   let text = input.normalize('NFKC').toLowerCase();
   text = text.replace(ARABIC_DIACRITICS, '');
-  // Latin diacritics (é → e) only: decomposing Cyrillic would turn й into и.
-  if (/[^\p{ASCII}]/u.test(text)) {
+  // Latin diacritics (é → e) only: decomposing Cyrillic would turn й into и. After NFKC they are
+  // precomposed letters in these blocks; most text has none, and decomposing costs.
+  if (/[\u00C0-\u024F\u1E00-\u1EFF]/u.test(text)) {
     text = text.normalize('NFD').replace(LATIN_WITH_MARKS, '$1').normalize('NFC');
   }
   return text.replace(FOLDABLE, (ch) => LETTER_FOLDS[ch] ?? ch);
