@@ -1,7 +1,7 @@
 // Script-aware normalisation shared by watchlist terms and feed text: both sides must fold the
 // same way, or a term written one way never meets the text written another.
 
-const ARABIC_DIACRITICS = /[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]/gu; // tashkeel, Quranic marks, tatweel
+const ARABIC_DIACRITICS = '\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640'; // tashkeel, Quranic marks, tatweel
 const LATIN_WITH_MARKS = /(\p{Script=Latin})\p{M}+/gu;
 
 const LETTER_FOLDS: Record<string, string> = {
@@ -14,18 +14,18 @@ const LETTER_FOLDS: Record<string, string> = {
   // Kazakh letters as Russian-language outlets spell them (Тоқаев → Токаев), so one term finds both.
   'қ': 'к', 'ң': 'н', 'ғ': 'г', 'ү': 'у', 'ұ': 'у', 'ө': 'о', 'ә': 'а', 'і': 'и', 'һ': 'х',
 };
-const FOLDABLE = new RegExp(`[${Object.keys(LETTER_FOLDS).join('')}]`, 'gu');
+// Diacritics to drop and letters to fold, in one pass over the text.
+const FOLDABLE = new RegExp(`[${ARABIC_DIACRITICS}${Object.keys(LETTER_FOLDS).join('')}]`, 'gu');
 
 /** Normalises text for matching: NFKC, case fold, diacritics and letter variants folded. */
 export function normalizeText(input: string): string {
   let text = input.normalize('NFKC').toLowerCase();
-  text = text.replace(ARABIC_DIACRITICS, '');
   // Latin diacritics (é → e) only: decomposing Cyrillic would turn й into и. After NFKC they are
   // precomposed letters in these blocks; most text has none, and decomposing costs.
   if (/[\u00C0-\u024F\u1E00-\u1EFF]/u.test(text)) {
     text = text.normalize('NFD').replace(LATIN_WITH_MARKS, '$1').normalize('NFC');
   }
-  return text.replace(FOLDABLE, (ch) => LETTER_FOLDS[ch] ?? ch);
+  return text.replace(FOLDABLE, (ch) => LETTER_FOLDS[ch] ?? '');
 }
 
 // Letters (with their marks) and digits are separate tokens, so «3انفجارات» is 3 + انفجارات.
