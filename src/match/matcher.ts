@@ -8,7 +8,7 @@
 
 import type { IndexedDocument } from './document.js';
 import type { EntityTable } from './entities.js';
-import { parseQuery, type QueryNode, type TermNode } from './query.js';
+import { parseQuery, queryTerms, type QueryNode, type TermNode } from './query.js';
 
 export interface Watchlist {
   readonly name: string;
@@ -206,43 +206,6 @@ export function matchWatchlist(watchlist: Watchlist, doc: IndexedDocument): Watc
   return result.ok ? evaluation.toMatch(watchlist.name, result.occurrences) : null;
 }
 
-/** The terms a document must contain for the query to match (those not under an exclusion). */
-function positiveTerms(node: QueryNode, into: TermNode[] = []): TermNode[] {
-  switch (node.kind) {
-    case 'term':
-      into.push(node);
-      break;
-    case 'not':
-      break;
-    case 'near':
-      positiveTerms(node.left, into);
-      positiveTerms(node.right, into);
-      break;
-    default:
-      for (const child of node.children) positiveTerms(child, into);
-  }
-  return into;
-}
-
-/** Every term of the query, excluded ones included. */
-function allTerms(node: QueryNode, into: TermNode[] = []): TermNode[] {
-  switch (node.kind) {
-    case 'term':
-      into.push(node);
-      break;
-    case 'not':
-      allTerms(node.child, into);
-      break;
-    case 'near':
-      allTerms(node.left, into);
-      allTerms(node.right, into);
-      break;
-    default:
-      for (const child of node.children) allTerms(child, into);
-  }
-  return into;
-}
-
 interface TrieNode {
   children: Map<string, TrieNode>;
   watchlists: number[];
@@ -259,13 +222,13 @@ export class Matcher {
   constructor(watchlists: Iterable<Watchlist>) {
     this.watchlists = [...watchlists];
     this.watchlists.forEach((watchlist, index) => {
-      for (const term of positiveTerms(watchlist.ast)) {
+      for (const term of queryTerms(watchlist.ast, { excluded: false })) {
         const first = term.tokens[0] ?? '';
         if (term.prefix && term.tokens.length === 1) this.addPrefix(first, index);
         else this.addWord(first, index);
       }
       // Excluded prefixes are no reason to evaluate, but knowing whether they occur saves a search.
-      for (const term of allTerms(watchlist.ast)) if (term.prefix && term.tokens.length === 1) this.addPrefix(term.tokens[0] ?? '', null);
+      for (const term of queryTerms(watchlist.ast, { excluded: true })) if (term.prefix && term.tokens.length === 1) this.addPrefix(term.tokens[0] ?? '', null);
     });
   }
 

@@ -308,6 +308,28 @@ export function parseQuery(query: string, entities: EntityTable | null = null): 
   return node;
 }
 
+/**
+ * The query's terms. Without `excluded`, only those a matching document must contain some of
+ * (the ones not under an exclusion).
+ */
+export function queryTerms(node: QueryNode, options: { excluded: boolean }, into: TermNode[] = []): TermNode[] {
+  switch (node.kind) {
+    case 'term':
+      into.push(node);
+      break;
+    case 'not':
+      if (options.excluded) queryTerms(node.child, options, into);
+      break;
+    case 'near':
+      queryTerms(node.left, options, into);
+      queryTerms(node.right, options, into);
+      break;
+    default:
+      for (const child of node.children) queryTerms(child, options, into);
+  }
+  return into;
+}
+
 /** Renders a parsed query back as text with explicit operators, for `explain` and logs. */
 export function formatQuery(node: QueryNode): string {
   switch (node.kind) {
