@@ -5,13 +5,21 @@ export interface Measurement {
   medianMs: number;
 }
 
+const WARM_UP_MS = 500; // long enough for the JIT's optimising tier to have compiled the hot code
+const MEASURE_MS = 1500;
+
+/** Runs `run` until warm, then at least `repeats` times and for at least a second and a half; the median. */
 export function measure(run: () => void, units: number, repeats = 7): Measurement {
-  run(); // warm-up: JIT and caches
+  const elapsedMs = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e6;
+  const warmUp = process.hrtime.bigint();
+  do run();
+  while (elapsedMs(warmUp) < WARM_UP_MS);
   const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = process.hrtime.bigint();
+  const start = process.hrtime.bigint();
+  while (times.length < repeats || elapsedMs(start) < MEASURE_MS) {
+    const begin = process.hrtime.bigint();
     run();
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    times.push(elapsedMs(begin));
   }
   times.sort((a, b) => a - b);
   const medianMs = times[Math.floor(times.length / 2)] ?? 0;

@@ -16,60 +16,53 @@ export interface IndexedDocument {
 }
 
 class TokenIndex implements IndexedDocument {
-  private sorted: string[] | null = null;
-
   constructor(
     readonly positions: Map<string, number[]>,
     readonly titleLength: number,
     readonly textStart: number,
   ) {}
 
-  /** Index of the first sorted form not below `prefix`; forms are sorted once, on the first prefix query. */
-  private lowerBound(prefix: string): number {
-    const sorted = (this.sorted ??= [...this.positions.keys()].sort());
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((sorted[mid] ?? '') < prefix) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
   formsStartingWith(prefix: string): string[] {
-    const start = this.lowerBound(prefix);
-    const sorted = this.sorted ?? [];
-    let end = start;
-    while (end < sorted.length && (sorted[end] ?? '').startsWith(prefix)) end++;
-    return sorted.slice(start, end);
+    const forms: string[] = [];
+    for (const form of this.positions.keys()) if (form.startsWith(prefix)) forms.push(form);
+    return forms;
   }
 
   hasFormStartingWith(prefix: string): boolean {
-    const index = this.lowerBound(prefix); // sorts the forms on first use: read them after
-    return (this.sorted?.[index] ?? '').startsWith(prefix);
+    for (const form of this.positions.keys()) if (form.startsWith(prefix)) return true;
+    return false;
   }
 }
 
 // Title and body are one document, but a phrase or NEAR must not reach from one into the other.
 const FIELD_GAP = 1000;
 
-function addTokens(positions: Map<string, number[]>, tokens: string[], offset: number): void {
-  tokens.forEach((token, i) => {
-    for (const form of tokenForms(token)) {
+/** The word forms of a normalised token that matter to the index being built. */
+export type FormsOf = (token: string) => readonly string[];
+
+function addTokens(positions: Map<string, number[]>, tokens: readonly string[], offset: number, formsOf: FormsOf): void {
+  for (let i = 0; i < tokens.length; i++) {
+    for (const form of formsOf(tokens[i] ?? '')) {
       const list = positions.get(form);
       if (list) list.push(offset + i);
       else positions.set(form, [offset + i]);
     }
-  });
+  }
 }
 
-/** Indexes an item's title and body for matching. */
-export function indexDocument(title: string, text = ''): IndexedDocument {
+/**
+ * Indexes already normalised title and body tokens, keeping the forms `formsOf` gives for each:
+ * all of them for explaining, or only those some watchlist asks about, which is far fewer.
+ */
+export function indexTokens(title: readonly string[], text: readonly string[], formsOf: FormsOf = tokenForms): IndexedDocument {
   const positions = new Map<string, number[]>();
-  const titleTokens = normalizeTokens(title);
-  const textStart = titleTokens.length + FIELD_GAP;
-  addTokens(positions, titleTokens, 0);
-  addTokens(positions, normalizeTokens(text), textStart);
-  return new TokenIndex(positions, titleTokens.length, textStart);
+  const textStart = title.length + FIELD_GAP;
+  addTokens(positions, title, 0, formsOf);
+  addTokens(positions, text, textStart, formsOf);
+  return new TokenIndex(positions, title.length, textStart);
+}
+
+/** Indexes an item's title and body for matching, with every form of every word. */
+export function indexDocument(title: string, text = ''): IndexedDocument {
+  return indexTokens(normalizeTokens(title), normalizeTokens(text));
 }

@@ -1,12 +1,15 @@
 // Matching compiled watchlists against indexed documents, and saying which terms hit where.
 //
-// All watchlists are compiled together into one index of their positive terms (exact first
-// words in a map, prefixes in a character trie). A document is matched by looking up each of its
-// distinct word forms once, which yields the watchlists that can possibly match; only those are
-// evaluated, with every term's occurrences computed once per document. So the cost of a document
-// grows with what it mentions, not with how many watchlists exist.
+// All watchlists are compiled together into one index of their terms (exact words in maps,
+// prefixes in a character trie). What each distinct word of the news means to that index (which
+// of its forms a query asks about, which watchlists it makes candidates) is worked out once and
+// remembered, so a document costs one lookup per word; only the words that matter are indexed
+// with their positions, and only the candidate watchlists are evaluated, with every term's
+// occurrences computed once per document. So the cost of a document grows with what it
+// mentions, not with how many watchlists exist.
 
-import type { IndexedDocument } from './document.js';
+import { normalizeTokens, tokenForms } from '../text/normalize.js';
+import { indexTokens, type IndexedDocument } from './document.js';
 import type { EntityTable } from './entities.js';
 import { parseQuery, queryTerms, type QueryNode, type TermNode } from './query.js';
 
@@ -52,6 +55,49 @@ interface Evaluation {
 const MISS: Evaluation = { ok: false, occurrences: [] };
 const PASS: Evaluation = { ok: true, occurrences: [] };
 
+type OrNode = Extract<QueryNode, { kind: 'or' }>;
+
+/**
+ * An OR's children sorted for lookup: an entity or a preset is an OR of hundreds of plain words,
+ * and a document holds few of the words any query asks about, so the document's words are looked
+ * up in the OR rather than each of the OR's words in the document.
+ */
+interface OrLookup {
+  /** plain one-word terms by their word */
+  words: Map<string, TermNode[]>;
+  /** one-word prefix terms by their prefix */
+  prefixes: Map<string, TermNode[]>;
+  /** everything else: phrases, title: terms, nested operators */
+  others: QueryNode[];
+}
+const orLookups = new WeakMap<OrNode, OrLookup>();
+
+function orLookup(node: OrNode): OrLookup {
+  const known = orLookups.get(node);
+  if (known) return known;
+  const lookup: OrLookup = { words: new Map(), prefixes: new Map(), others: [] };
+  // An OR of entities is an OR of ORs: one flat lookup answers the same.
+  const children: QueryNode[] = [];
+  const flatten = (n: QueryNode): void => {
+    if (n.kind === 'or') n.children.forEach(flatten);
+    else children.push(n);
+  };
+  flatten(node);
+  for (const child of children) {
+    if (child.kind !== 'term' || child.field !== null || child.tokens.length !== 1) {
+      lookup.others.push(child);
+      continue;
+    }
+    const byKey = child.prefix ? lookup.prefixes : lookup.words;
+    const key = child.tokens[0] ?? '';
+    const terms = byKey.get(key);
+    if (terms) terms.push(child);
+    else byKey.set(key, [child]);
+  }
+  orLookups.set(node, lookup);
+  return lookup;
+}
+
 /** Per-document evaluation state: each term's occurrences are found once, whichever watchlists share it. */
 class DocumentEvaluation {
   private readonly cache = new Map<TermNode, Occurrence[]>();
@@ -73,12 +119,43 @@ class DocumentEvaluation {
       case 'not':
         return !this.test(node.child);
       case 'and':
-        return node.children.every((child) => this.test(child));
-      case 'or':
-        return node.children.some((child) => this.test(child));
+        for (const child of node.children) if (!this.test(child)) return false;
+        return true;
+      case 'or': {
+        const lookup = orLookup(node);
+        if (this.anyWord(lookup)) return true;
+        for (const prefix of this.prefixesIn(lookup)) if (this.occurs(prefix)) return true;
+        for (const child of lookup.others) if (this.test(child)) return true;
+        return false;
+      }
       case 'near':
         return this.evaluate(node).ok;
     }
+  }
+
+  /** Whether a plain word of the OR occurs, looking the smaller side up in the larger. */
+  private anyWord(lookup: OrLookup): boolean {
+    const { positions } = this.doc;
+    if (lookup.words.size <= positions.size) {
+      for (const word of lookup.words.keys()) if (positions.has(word)) return true;
+    } else {
+      for (const form of positions.keys()) if (lookup.words.has(form)) return true;
+    }
+    return false;
+  }
+
+  /** The OR's prefix terms worth testing: with the document's prefixes known, only those present. */
+  private prefixesIn(lookup: OrLookup): TermNode[] {
+    if (lookup.prefixes.size === 0) return [];
+    const present = this.presentPrefixes;
+    if (!present) return [...lookup.prefixes.values()].flat();
+    const terms: TermNode[] = [];
+    if (lookup.prefixes.size <= present.size) {
+      for (const [prefix, prefixTerms] of lookup.prefixes) if (present.has(prefix)) for (const term of prefixTerms) terms.push(term);
+    } else {
+      for (const prefix of present) for (const term of lookup.prefixes.get(prefix) ?? []) terms.push(term);
+    }
+    return terms;
   }
 
   /** Whether a term occurs at all; for one plain word, a single map lookup. */
@@ -90,7 +167,7 @@ class DocumentEvaluation {
     }
     // A phrase needs all its plain words somewhere before positions are worth comparing.
     const last = term.tokens.length - 1;
-    if (term.tokens.some((token, i) => !(term.prefix && i === last) && !this.doc.positions.has(token))) return false;
+    for (let i = 0; i <= last; i++) if (!(term.prefix && i === last) && !this.doc.positions.has(term.tokens[i] ?? '')) return false;
     return this.occurrences(term).length > 0;
   }
 
@@ -105,6 +182,18 @@ class DocumentEvaluation {
     const cached = this.cache.get(term);
     if (cached) return cached;
     const last = term.tokens.length - 1;
+    if (last === 0 && !term.prefix) {
+      // One plain word, the usual term: its positions are its occurrences.
+      const word = term.tokens[0] ?? '';
+      const forms = [word];
+      const found: Occurrence[] = [];
+      for (const start of this.doc.positions.get(word) ?? []) {
+        if (term.field === 'title' && start >= this.doc.titleLength) break;
+        found.push({ start, end: start, forms, term });
+      }
+      this.cache.set(term, found);
+      return found;
+    }
     const perToken = term.tokens.map((token, i) => this.formsAt(token, term.prefix && i === last));
     const found: Occurrence[] = [];
     for (const [start, form] of perToken[0] ?? []) {
@@ -130,26 +219,31 @@ class DocumentEvaluation {
         return occurrences.length > 0 ? { ok: true, occurrences } : MISS;
       }
       case 'not':
-        return this.evaluate(node.child).ok ? MISS : PASS;
+        return this.test(node.child) ? MISS : PASS;
       case 'and': {
         const occurrences: Occurrence[] = [];
         for (const child of node.children) {
           const sub = this.evaluate(child);
           if (!sub.ok) return MISS;
-          occurrences.push(...sub.occurrences);
+          for (const occurrence of sub.occurrences) occurrences.push(occurrence);
         }
         return { ok: true, occurrences };
       }
       case 'or': {
-        // Every branch is evaluated, so that all hits are reported, not just the first.
+        // Every branch that holds is evaluated, so that all hits are reported, not just the first.
+        const lookup = orLookup(node);
         const occurrences: Occurrence[] = [];
         let ok = false;
-        for (const child of node.children) {
-          const sub = this.evaluate(child);
-          if (!sub.ok) continue;
-          ok = true;
-          occurrences.push(...sub.occurrences);
+        if (this.anyWord(lookup)) {
+          const { positions } = this.doc;
+          if (lookup.words.size <= positions.size) {
+            for (const [word, terms] of lookup.words) if (positions.has(word)) for (const term of terms) ok = this.collect(term, occurrences) || ok;
+          } else {
+            for (const form of positions.keys()) for (const term of lookup.words.get(form) ?? []) ok = this.collect(term, occurrences) || ok;
+          }
         }
+        for (const term of this.prefixesIn(lookup)) ok = this.collect(term, occurrences) || ok;
+        for (const child of lookup.others) ok = this.collect(child, occurrences) || ok;
         return ok ? { ok, occurrences } : MISS;
       }
       case 'near': {
@@ -172,26 +266,36 @@ class DocumentEvaluation {
     }
   }
 
+  /** Evaluates `node`, adding its occurrences to `into`; whether it holds. */
+  private collect(node: QueryNode, into: Occurrence[]): boolean {
+    const sub = this.evaluate(node);
+    for (const occurrence of sub.occurrences) into.push(occurrence);
+    return sub.ok;
+  }
+
   toMatch(watchlist: string, occurrences: Occurrence[]): WatchlistMatch {
-    const unique = [...new Set(occurrences)].sort((a, b) => a.start - b.start);
-    const hits = unique.map((o): Hit => {
+    const unique = [...new Set(occurrences)].sort(byStart);
+    const hits: Hit[] = [];
+    const terms = new Set<string>();
+    const forms = new Set<string>();
+    for (const o of unique) {
       const inTitle = o.start < this.doc.titleLength;
-      return {
+      hits.push({
         term: o.term.label,
         field: inTitle ? 'title' : 'text',
         index: inTitle ? o.start : o.start - this.doc.textStart,
         length: o.end - o.start + 1,
         forms: o.forms,
-      };
-    });
-    return {
-      watchlist,
-      terms: [...new Set(unique.map((o) => o.term.label))],
-      forms: new Set(unique.flatMap((o) => o.forms)),
-      hits,
-    };
+      });
+      terms.add(o.term.label);
+      for (const form of o.forms) forms.add(form);
+    }
+    return { watchlist, terms: [...terms], forms, hits };
   }
 }
+
+// Hits read in text order; at one place, in the order the query names the terms, whatever order found them.
+const byStart = (a: Occurrence, b: Occurrence): number => a.start - b.start || a.term.position - b.term.position || a.end - b.end;
 
 /** Builds a watchlist from its query text; throws QueryError when it does not parse. */
 export function compileWatchlist(name: string, query: string, entities: EntityTable | null = null): Watchlist {
@@ -208,78 +312,190 @@ export function matchWatchlist(watchlist: Watchlist, doc: IndexedDocument): Watc
 
 interface TrieNode {
   children: Map<string, TrieNode>;
-  watchlists: number[];
+  /** the groups a word starting with this prefix has a term of */
+  groups: number[];
   /** the prefix word that ends here, if one does */
   prefix: string | null;
 }
 
-/** All watchlists compiled together (see the top of this file). */
+/** What one normalised word of a document means to the compiled watchlists. */
+interface WordInfo {
+  /** its forms that some query asks about (a query word, or a form starting with a query prefix) */
+  forms: string[];
+  /** the groups (see Matcher) one of those forms has a term of */
+  groups: number[];
+  /** the query prefixes its forms start with */
+  prefixes: string[];
+  /** the number of the document that last used it */
+  lastDocument: number;
+}
+const IRRELEVANT: WordInfo = { forms: [], groups: [], prefixes: [], lastDocument: 0 };
+// News vocabulary repeats, so what a word means is worked out once and remembered; the bound keeps
+// a long-running worker from growing without end.
+const WORD_CACHE_LIMIT = 200_000;
+
+/** Whether `node` can only hold when at least one of its positive terms occurs. */
+function needsATerm(node: QueryNode): boolean {
+  switch (node.kind) {
+    case 'term':
+    case 'near':
+      return true;
+    case 'not':
+      return false;
+    case 'and':
+      return node.children.some(needsATerm);
+    case 'or':
+      return node.children.every(needsATerm);
+  }
+}
+
+/** The parts of a query that must each have a term in the document: the ANDed ones, at the top. */
+function requiredGroups(ast: QueryNode): QueryNode[] {
+  const parts = ast.kind === 'and' ? ast.children : [ast];
+  const groups = parts.filter(needsATerm);
+  // A query that could hold with none of its terms present (a OR -b) is still only tried when one is.
+  return groups.length > 0 ? groups : [ast];
+}
+
+/**
+ * All watchlists compiled together (see the top of this file).
+ *
+ * Each watchlist is split into its required groups (`Almaty AND (protest OR riot) -football` has
+ * two: Almaty, and protest-or-riot). A document's words say which groups have a term present;
+ * a watchlist is evaluated only when every one of its groups has, which most watchlists that
+ * share one word with the news never reach (counting, as boolean-expression indexes do).
+ */
 export class Matcher {
   private readonly watchlists: Watchlist[];
+  /** positive terms' first words → the groups they belong to */
   private readonly byFirstWord = new Map<string, number[]>();
-  private readonly prefixes: TrieNode = { children: new Map(), watchlists: [], prefix: null };
+  /** every word any query names, excluded ones and later words of phrases included */
+  private readonly queryWords = new Set<string>();
+  private readonly prefixes: TrieNode = { children: new Map(), groups: [], prefix: null };
+  private readonly words = new Map<string, WordInfo>();
+  /** group → its watchlist */
+  private readonly groupWatchlist: number[] = [];
+  /** watchlist → how many groups it has */
+  private readonly groupsNeeded: number[] = [];
+  // Per-document counting, reset by stamping with the document's number instead of clearing.
+  private documents = 0;
+  private readonly groupSeen: Uint32Array;
+  private readonly watchlistSeen: Uint32Array;
+  private readonly groupsFound: Uint32Array;
 
   constructor(watchlists: Iterable<Watchlist>) {
     this.watchlists = [...watchlists];
     this.watchlists.forEach((watchlist, index) => {
-      for (const term of queryTerms(watchlist.ast, { excluded: false })) {
-        const first = term.tokens[0] ?? '';
-        if (term.prefix && term.tokens.length === 1) this.addPrefix(first, index);
-        else this.addWord(first, index);
+      for (const term of queryTerms(watchlist.ast, { excluded: true })) {
+        const last = term.tokens.length - 1;
+        term.tokens.forEach((token, i) => {
+          if (term.prefix && i === last) this.addPrefix(token, null);
+          else this.queryWords.add(token);
+        });
       }
-      // Excluded prefixes are no reason to evaluate, but knowing whether they occur saves a search.
-      for (const term of queryTerms(watchlist.ast, { excluded: true })) if (term.prefix && term.tokens.length === 1) this.addPrefix(term.tokens[0] ?? '', null);
+      const groups = requiredGroups(watchlist.ast);
+      this.groupsNeeded.push(groups.length);
+      for (const group of groups) {
+        const id = this.groupWatchlist.push(index) - 1;
+        for (const term of queryTerms(group, { excluded: false })) {
+          const first = term.tokens[0] ?? '';
+          if (term.prefix && term.tokens.length === 1) this.addPrefix(first, id);
+          else this.addWord(first, id);
+        }
+      }
     });
+    this.groupSeen = new Uint32Array(this.groupWatchlist.length);
+    this.watchlistSeen = new Uint32Array(this.watchlists.length);
+    this.groupsFound = new Uint32Array(this.watchlists.length);
   }
 
   get size(): number {
     return this.watchlists.length;
   }
 
-  private addWord(word: string, index: number): void {
+  private addWord(word: string, group: number): void {
     const list = this.byFirstWord.get(word);
-    if (!list) this.byFirstWord.set(word, [index]);
-    else if (list.at(-1) !== index) list.push(index);
+    if (!list) this.byFirstWord.set(word, [group]);
+    else if (list.at(-1) !== group) list.push(group);
   }
 
-  /** Adds a prefix word to the trie; `index` is the watchlist it makes a candidate, if any. */
-  private addPrefix(prefix: string, index: number | null): void {
+  /** Adds a prefix word to the trie; `group` is the group whose term it is, if any. */
+  private addPrefix(prefix: string, group: number | null): void {
     let node = this.prefixes;
     for (const ch of prefix) {
       let child = node.children.get(ch);
       if (!child) {
-        child = { children: new Map(), watchlists: [], prefix: null };
+        child = { children: new Map(), groups: [], prefix: null };
         node.children.set(ch, child);
       }
       node = child;
     }
     node.prefix = prefix;
-    if (index !== null && node.watchlists.at(-1) !== index) node.watchlists.push(index);
+    if (group !== null && node.groups.at(-1) !== group) node.groups.push(group);
   }
 
-  /** The watchlists with a positive term among the document's word forms, and the prefixes present. */
-  private candidates(doc: IndexedDocument): { watchlists: number[]; prefixes: Set<string> } {
-    const found = new Set<number>();
+  private wordInfo(token: string): WordInfo {
+    const known = this.words.get(token);
+    if (known) return known;
+    const forms: string[] = [];
+    const groups = new Set<number>();
     const prefixes = new Set<string>();
-    for (const form of doc.positions.keys()) {
-      for (const index of this.byFirstWord.get(form) ?? []) found.add(index);
+    for (const form of tokenForms(token)) {
+      let relevant = this.queryWords.has(form);
+      for (const group of this.byFirstWord.get(form) ?? []) groups.add(group);
       let node: TrieNode | undefined = this.prefixes;
       for (const ch of form) {
         node = node.children.get(ch);
         if (!node) break;
-        if (node.prefix !== null) prefixes.add(node.prefix);
-        for (const index of node.watchlists) found.add(index);
+        if (node.prefix !== null) {
+          relevant = true;
+          prefixes.add(node.prefix);
+        }
+        for (const group of node.groups) groups.add(group);
       }
+      if (relevant) forms.push(form);
     }
-    return { watchlists: [...found].sort((a, b) => a - b), prefixes };
+    const info = forms.length === 0 ? IRRELEVANT : { forms, groups: [...groups], prefixes: [...prefixes], lastDocument: 0 };
+    if (this.words.size >= WORD_CACHE_LIMIT) this.words.clear();
+    this.words.set(token, info);
+    return info;
   }
 
-  /** Every watchlist the document matches, in the order they were given. */
-  match(doc: IndexedDocument): WatchlistMatch[] {
-    const { watchlists, prefixes } = this.candidates(doc);
+  /** Counts a word's groups for the current document; adds the watchlists that now have them all. */
+  private countGroups(info: WordInfo, document: number, candidates: number[]): void {
+    for (const group of info.groups) {
+      if (this.groupSeen[group] === document) continue;
+      this.groupSeen[group] = document;
+      const watchlist = this.groupWatchlist[group] ?? 0;
+      if (this.watchlistSeen[watchlist] !== document) {
+        this.watchlistSeen[watchlist] = document;
+        this.groupsFound[watchlist] = 0;
+      }
+      const found = (this.groupsFound[watchlist] ?? 0) + 1;
+      this.groupsFound[watchlist] = found;
+      if (found === this.groupsNeeded[watchlist]) candidates.push(watchlist);
+    }
+  }
+
+  /** Every watchlist the item matches, in the order they were given. */
+  match(title: string, text = ''): WatchlistMatch[] {
+    const candidates: number[] = [];
+    const prefixes = new Set<string>();
+    const document = (this.documents = (this.documents % 0xffffffff) + 1);
+    // Only the words some query asks about are indexed: most of a text is not.
+    const doc = indexTokens(normalizeTokens(title), normalizeTokens(text), (token) => {
+      const info = this.wordInfo(token);
+      // A word said ten times counts once.
+      if (info === IRRELEVANT || info.lastDocument === document) return info.forms;
+      info.lastDocument = document;
+      this.countGroups(info, document, candidates);
+      for (const prefix of info.prefixes) prefixes.add(prefix);
+      return info.forms;
+    });
+    if (candidates.length === 0) return [];
     const evaluation = new DocumentEvaluation(doc, prefixes);
     const matches: WatchlistMatch[] = [];
-    for (const index of watchlists) {
+    for (const index of candidates.length > 1 ? Int32Array.from(candidates).sort() : candidates) {
       const watchlist = this.watchlists[index];
       if (!watchlist || !evaluation.test(watchlist.ast)) continue;
       // Matched: now collect every hit, for highlighting and summaries.

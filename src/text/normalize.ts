@@ -17,15 +17,20 @@ const LETTER_FOLDS: Record<string, string> = {
 // Diacritics to drop and letters to fold, in one pass over the text.
 const FOLDABLE = new RegExp(`[${ARABIC_DIACRITICS}${Object.keys(LETTER_FOLDS).join('')}]`, 'gu');
 
+// Latin letters with diacritics (precomposed after NFKC) or combining marks that may follow a
+// Latin letter: the text needs the decomposing pass below. Most text has none, and decomposing costs.
+const NEEDS_LATIN_FOLD = /[\u0300-\u036F\u00C0-\u024F\u1E00-\u1EFF]/u;
+
+/** NFKC, case fold, and Latin diacritics dropped (é → e); Cyrillic й is never decomposed. */
+function foldCaseAndLatin(input: string): string {
+  const text = input.normalize('NFKC').toLowerCase();
+  if (!NEEDS_LATIN_FOLD.test(text)) return text;
+  return text.normalize('NFD').replace(LATIN_WITH_MARKS, '$1').normalize('NFC');
+}
+
 /** Normalises text for matching: NFKC, case fold, diacritics and letter variants folded. */
 export function normalizeText(input: string): string {
-  let text = input.normalize('NFKC').toLowerCase();
-  // Latin diacritics (é → e) only: decomposing Cyrillic would turn й into и. After NFKC they are
-  // precomposed letters in these blocks; most text has none, and decomposing costs.
-  if (/[\u00C0-\u024F\u1E00-\u1EFF]/u.test(text)) {
-    text = text.normalize('NFD').replace(LATIN_WITH_MARKS, '$1').normalize('NFC');
-  }
-  return text.replace(FOLDABLE, (ch) => LETTER_FOLDS[ch] ?? '');
+  return foldCaseAndLatin(input).replace(FOLDABLE, (ch) => LETTER_FOLDS[ch] ?? '');
 }
 
 // Letters (with their marks) and digits are separate tokens, so «3انفجارات» is 3 + انفجارات.
@@ -44,9 +49,108 @@ export function surfaceTokens(input: string): string[] {
   return input.normalize('NFKC').match(WORD) ?? [];
 }
 
-/** Normalises and tokenises in one step. */
+// What each UTF-16 code unit is to the tokenizer, decided once for the whole Basic Multilingual
+// Plane so the hot loop is one array read per character instead of a regular expression.
+const SEPARATOR = 0;
+const LETTER = 1; // \p{L} or \p{M}: part of a word
+const DIGIT = 2; // \p{N}
+const DROPPED = 3; // Arabic diacritics and tatweel: removed, the word goes on
+const FOLDED = 4; // a capital, or a letter written as another: FOLD_TO holds which letter it is
+const SURROGATE = 5; // half of a character outside the BMP: classified when met
+const SLOW = 6; // needs the general path: Latin diacritics, a capital that lowers to two letters, Σ
+const CHAR_CLASS = new Uint8Array(0x10000);
+const FOLD_TO = new Uint16Array(0x10000);
+{
+  const letter = /[\p{L}\p{M}]/u;
+  const digit = /\p{N}/u;
+  const dropped = new RegExp(`[${ARABIC_DIACRITICS}]`, 'u');
+  for (let code = 0; code < 0x10000; code++) {
+    if (code >= 0xd800 && code <= 0xdfff) {
+      CHAR_CLASS[code] = SURROGATE;
+      continue;
+    }
+    const ch = String.fromCharCode(code);
+    const lower = ch.toLowerCase();
+    // Σ lowers to σ or ς by its place in the word, which a table cannot know.
+    if (lower.length !== 1 || code === 0x03a3 || NEEDS_LATIN_FOLD.test(lower)) {
+      CHAR_CLASS[code] = SLOW;
+      continue;
+    }
+    const fold = LETTER_FOLDS[lower] ?? (lower !== ch ? lower : undefined);
+    if (dropped.test(lower)) CHAR_CLASS[code] = DROPPED;
+    else if (fold !== undefined) {
+      CHAR_CLASS[code] = FOLDED;
+      FOLD_TO[code] = fold.charCodeAt(0);
+    } else if (letter.test(lower)) CHAR_CLASS[code] = LETTER;
+    else if (digit.test(lower)) CHAR_CLASS[code] = DIGIT;
+  }
+}
+const ASTRAL_LETTER = /^[\p{L}\p{M}]$/u;
+const ASTRAL_DIGIT = /^\p{N}$/u;
+
+let folded = new Uint16Array(4096); // reused: the text with letters folded and marks dropped
+const wordBounds: number[] = []; // reused: start, end, start, end … of each word in `folded`
+
+/**
+ * Normalises and tokenises in one step: the same tokens as `tokenize(normalizeText(input))`
+ * (a property test holds them equal), in one pass over the text that folds letters as it goes.
+ */
 export function normalizeTokens(input: string): string[] {
-  return tokenize(normalizeText(input));
+  // Case is folded by the table below; what it cannot fold takes the general path.
+  const text = input.normalize('NFKC');
+  if (folded.length < text.length) folded = new Uint16Array(text.length * 2);
+  const out = folded;
+  const bounds = wordBounds;
+  bounds.length = 0;
+  let length = 0;
+  let changed = false; // whether a letter was folded or a mark dropped: else `text` is the result
+  let kind = SEPARATOR; // LETTER or DIGIT while inside a word
+  for (let i = 0; i < text.length; i++) {
+    let code = text.charCodeAt(i);
+    let cls = CHAR_CLASS[code] ?? SEPARATOR;
+    if (cls === SLOW) return tokenize(normalizeText(text));
+    if (cls === DROPPED) {
+      changed = true;
+      continue;
+    }
+    if (cls === FOLDED) {
+      changed = true;
+      code = FOLD_TO[code] ?? code;
+      cls = LETTER;
+    } else if (cls === SURROGATE) {
+      const char = String.fromCodePoint(text.codePointAt(i) ?? code);
+      if (char.toLowerCase() !== char) return tokenize(normalizeText(text));
+      cls = ASTRAL_LETTER.test(char) ? LETTER : ASTRAL_DIGIT.test(char) ? DIGIT : SEPARATOR;
+      if (char.length === 2) {
+        // The high half goes out here, the low half with the loop's next round as any letter would.
+        if (cls !== kind) {
+          if (kind !== SEPARATOR) bounds.push(length);
+          if (cls !== SEPARATOR) bounds.push(length);
+          kind = cls;
+        }
+        out[length++] = code;
+        code = text.charCodeAt(++i);
+      }
+    }
+    if (cls !== kind) {
+      if (kind !== SEPARATOR) bounds.push(length);
+      if (cls !== SEPARATOR) bounds.push(length);
+      kind = cls;
+    }
+    out[length++] = code;
+  }
+  if (kind !== SEPARATOR) bounds.push(length);
+  const result = changed ? charsToString(out, length) : text;
+  const tokens: string[] = new Array<string>(bounds.length / 2);
+  for (let w = 0; w < tokens.length; w++) tokens[w] = result.slice(bounds[2 * w], bounds[2 * w + 1]);
+  return tokens;
+}
+
+const utf16 = new TextDecoder('utf-16le');
+
+function charsToString(chars: Uint16Array, length: number): string {
+  // Code units as the platform stores them; every platform Node runs on is little-endian.
+  return utf16.decode(chars.subarray(0, length));
 }
 
 const ARABIC_LETTER = /[\u0621-\u064A]/u;

@@ -4,7 +4,6 @@
 import type { ChannelConfig, Config, FeedConfig } from '../config/load.js';
 import { itemKey, storyKeys } from '../dedup/identity.js';
 import type { Item, ParsedFeed } from '../feeds/item.js';
-import { indexDocument } from '../match/document.js';
 import type { WatchlistMatch } from '../match/matcher.js';
 import type { Alert } from '../summary/render.js';
 import { renderHtml, renderText } from '../summary/render.js';
@@ -99,7 +98,7 @@ export async function processFeed(
       record.decision = firstPoll ? 'backlog' : 'stale';
       continue;
     }
-    const matches = config.matcher.match(indexDocument(item.title, item.text));
+    const matches = config.matcher.match(item.title, item.text);
     if (matches.length === 0) continue;
     counts.matched++;
     record.watchlists = matches.map((m) => m.watchlist);

@@ -6,7 +6,7 @@ import { loadEntities } from '../../src/config/load.js';
 import { indexDocument } from '../../src/match/document.js';
 import { compileWatchlist, Matcher, matchWatchlist } from '../../src/match/matcher.js';
 import { formatQuery, parseQuery, QueryError } from '../../src/match/query.js';
-import { normalizeText, normalizeTokens } from '../../src/text/normalize.js';
+import { normalizeText, normalizeTokens, tokenize } from '../../src/text/normalize.js';
 
 const entities = loadEntities();
 const q = (query: string) => compileWatchlist('q', query, entities);
@@ -96,17 +96,58 @@ describe('the compiled Matcher', () => {
     for (const [title, text] of docs) {
       const doc = indexDocument(title ?? '', text ?? '');
       const alone = watchlists.filter((w) => matchWatchlist(w, doc) !== null).map((w) => w.name);
-      expect(matcher.match(doc).map((m) => m.watchlist)).toEqual(alone);
+      expect(matcher.match(title ?? '', text ?? '').map((m) => m.watchlist)).toEqual(alone);
     }
   });
 });
 
 describe('properties', () => {
+  it('the compiled Matcher finds what matching each watchlist alone finds, hits included', () => {
+    // A small vocabulary, so random queries and texts meet often: clitics, prefixes, phrases, entities.
+    const words = ['almaty', 'алматы', 'митинг', 'митингующие', 'احتجاج', 'والاحتجاجات', 'protest', 'protesters', 'football', 'csto', 'tenge'];
+    const word = fc.constantFrom(...words);
+    // NEAR measures between words, phrases and ORs of them, so it gets those.
+    const atom = fc.oneof(word, word.map((w) => `${w.slice(0, 4)}*`), fc.tuple(word, word).map(([a, b]) => `"${a} ${b}"`));
+    const query = fc.letrec<{ q: string }>((tie) => ({
+      q: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        atom,
+        word.map((w) => `title:${w}`),
+        fc.constant('@almaty'),
+        fc.tuple(atom, atom, fc.integer({ min: 0, max: 3 })).map(([a, b, n]) => `(${a} NEAR/${n} ${b})`),
+        fc.tuple(tie('q'), tie('q')).map(([a, b]) => `(${a} ${b})`),
+        fc.tuple(tie('q'), tie('q')).map(([a, b]) => `(${a} OR ${b})`),
+        fc.tuple(tie('q'), tie('q')).map(([a, b]) => `(${a} -${b})`),
+      ),
+    })).q;
+    const text = fc.array(fc.oneof(word, fc.constantFrom('в', 'في', 'the', '.')), { maxLength: 12 }).map((ws) => ws.join(' '));
+    fc.assert(
+      fc.property(fc.array(query, { minLength: 1, maxLength: 6 }), text, text, (queries, title, body) => {
+        const watchlists = queries.map((q, i) => compileWatchlist(`w${i}`, q, entities));
+        const doc = indexDocument(title, body);
+        const alone = watchlists.map((w) => matchWatchlist(w, doc)).filter((m) => m !== null);
+        const together = new Matcher(watchlists).match(title, body);
+        expect(together.map((m) => [m.watchlist, m.terms, m.hits])).toEqual(alone.map((m) => [m.watchlist, m.terms, m.hits]));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+
   const word = fc.stringMatching(/^[a-zа-яёәғқңөұүһіء-ي]{2,12}$/u);
   const filler = fc.array(fc.oneof(word, fc.constantFrom('.', ',', '،', '؟', '!', ' ', '\n', '«', '»')), { maxLength: 20 });
 
   it('normalisation is idempotent', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => normalizeText(normalizeText(text)) === normalizeText(text)));
+  });
+
+  it('the one-pass tokenizer gives the same tokens as normalising, then splitting', () => {
+    // Characters where the two could part: folds, dropped marks, digits, Latin marks, astral letters.
+    const tricky = fc.constantFrom(...'\u0654\u0653\u0655\u064e\u0651هۀەے가\u0308aZé\u0301\u0303q3٣²ـًّأإآةىؤئکیЁёҚқӘәІйЙ -،؟.\u200f𝐀😀𠀀ﻻﬁ'.match(/./gsu) ?? []);
+    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.array(tricky, { maxLength: 60 }).map((chars) => chars.join('')));
+    fc.assert(fc.property(text, (input) => {
+        expect(normalizeTokens(input)).toEqual(tokenize(normalizeText(input)));
+      }), { numRuns: 2000 });
   });
 
   it('a term always matches itself inside any surrounding text', () => {
