@@ -35,14 +35,16 @@ class TokenIndex implements IndexedDocument {
 }
 
 // Title and body are one document, but a phrase or NEAR must not reach from one into the other.
-const FIELD_GAP = 1000;
+export const FIELD_GAP = 1000;
 
-/** The word forms of a normalised token that matter to the index being built. */
-export type FormsOf = (token: string) => readonly string[];
+/** A document from its forms' positions: the title's words first, the body's from `titleLength + FIELD_GAP`. */
+export function createIndex(positions: Map<string, number[]>, titleLength: number): IndexedDocument {
+  return new TokenIndex(positions, titleLength, titleLength + FIELD_GAP);
+}
 
-function addTokens(positions: Map<string, number[]>, tokens: readonly string[], offset: number, formsOf: FormsOf): void {
+function addTokens(positions: Map<string, number[]>, tokens: readonly string[], offset: number): void {
   for (let i = 0; i < tokens.length; i++) {
-    for (const form of formsOf(tokens[i] ?? '')) {
+    for (const form of tokenForms(tokens[i] ?? '')) {
       const list = positions.get(form);
       if (list) list.push(offset + i);
       else positions.set(form, [offset + i]);
@@ -50,19 +52,11 @@ function addTokens(positions: Map<string, number[]>, tokens: readonly string[], 
   }
 }
 
-/**
- * Indexes already normalised title and body tokens, keeping the forms `formsOf` gives for each:
- * all of them for explaining, or only those some watchlist asks about, which is far fewer.
- */
-export function indexTokens(title: readonly string[], text: readonly string[], formsOf: FormsOf = tokenForms): IndexedDocument {
-  const positions = new Map<string, number[]>();
-  const textStart = title.length + FIELD_GAP;
-  addTokens(positions, title, 0, formsOf);
-  addTokens(positions, text, textStart, formsOf);
-  return new TokenIndex(positions, title.length, textStart);
-}
-
 /** Indexes an item's title and body for matching, with every form of every word. */
 export function indexDocument(title: string, text = ''): IndexedDocument {
-  return indexTokens(normalizeTokens(title), normalizeTokens(text));
+  const positions = new Map<string, number[]>();
+  const titleTokens = normalizeTokens(title);
+  addTokens(positions, titleTokens, 0);
+  addTokens(positions, normalizeTokens(text), titleTokens.length + FIELD_GAP);
+  return createIndex(positions, titleTokens.length);
 }

@@ -8,8 +8,9 @@
 // occurrences computed once per document. So the cost of a document grows with what it
 // mentions, not with how many watchlists exist.
 
-import { normalizeTokens, tokenForms } from '../text/normalize.js';
-import { indexTokens, type IndexedDocument } from './document.js';
+import { foldWords, tokenForms, type FoldedWords } from '../text/normalize.js';
+import { createIndex, FIELD_GAP, type IndexedDocument } from './document.js';
+import { WordTable } from './word-table.js';
 import type { EntityTable } from './entities.js';
 import { parseQuery, queryTerms, type QueryNode, type TermNode } from './query.js';
 
@@ -46,7 +47,10 @@ interface Occurrence {
   end: number;
   forms: string[];
   term: TermNode;
+  /** the number of the last `toMatch` that listed it: one occurrence may be reached twice */
+  listed: number;
 }
+let listings = 0;
 
 interface Evaluation {
   ok: boolean;
@@ -189,7 +193,7 @@ class DocumentEvaluation {
       const found: Occurrence[] = [];
       for (const start of this.doc.positions.get(word) ?? []) {
         if (term.field === 'title' && start >= this.doc.titleLength) break;
-        found.push({ start, end: start, forms, term });
+        found.push({ start, end: start, forms, term, listed: 0 });
       }
       this.cache.set(term, found);
       return found;
@@ -205,7 +209,7 @@ class DocumentEvaluation {
       }
       if (forms.length !== perToken.length) continue;
       if (term.field === 'title' && start + last >= this.doc.titleLength) continue;
-      found.push({ start, end: start + last, forms, term });
+      found.push({ start, end: start + last, forms, term, listed: 0 });
     }
     this.cache.set(term, found);
     return found;
@@ -274,7 +278,14 @@ class DocumentEvaluation {
   }
 
   toMatch(watchlist: string, occurrences: Occurrence[]): WatchlistMatch {
-    const unique = [...new Set(occurrences)].sort(byStart);
+    const listing = ++listings;
+    const unique: Occurrence[] = [];
+    for (const o of occurrences) {
+      if (o.listed === listing) continue;
+      o.listed = listing;
+      unique.push(o);
+    }
+    unique.sort(byStart);
     const hits: Hit[] = [];
     const terms = new Set<string>();
     const forms = new Set<string>();
@@ -334,6 +345,18 @@ const IRRELEVANT: WordInfo = { forms: [], groups: [], prefixes: [], lastDocument
 // a long-running worker from growing without end.
 const WORD_CACHE_LIMIT = 200_000;
 
+/** What the Matcher gathers from one document's words. */
+interface DocumentWords {
+  /** the document's number, stamped on what it has counted */
+  readonly number: number;
+  /** the watchlists all of whose groups have a term present */
+  readonly candidates: number[];
+  /** the query prefixes some word starts with */
+  readonly prefixes: Set<string>;
+  /** the positions of each form a query asks about */
+  readonly positions: Map<string, number[]>;
+}
+
 /** Whether `node` can only hold when at least one of its positive terms occurs. */
 function needsATerm(node: QueryNode): boolean {
   switch (node.kind) {
@@ -372,7 +395,7 @@ export class Matcher {
   /** every word any query names, excluded ones and later words of phrases included */
   private readonly queryWords = new Set<string>();
   private readonly prefixes: TrieNode = { children: new Map(), groups: [], prefix: null };
-  private readonly words = new Map<string, WordInfo>();
+  private readonly words = new WordTable<WordInfo>(WORD_CACHE_LIMIT);
   /** group → its watchlist */
   private readonly groupWatchlist: number[] = [];
   /** watchlist → how many groups it has */
@@ -434,9 +457,11 @@ export class Matcher {
     if (group !== null && node.groups.at(-1) !== group) node.groups.push(group);
   }
 
-  private wordInfo(token: string): WordInfo {
-    const known = this.words.get(token);
+  /** What word `i` of `words` means to the watchlists: remembered, else worked out. */
+  private wordInfo(words: FoldedWords, i: number): WordInfo {
+    const known = this.words.lookup(words, i);
     if (known) return known;
+    const token = words.word(i);
     const forms: string[] = [];
     const groups = new Set<number>();
     const prefixes = new Set<string>();
@@ -456,9 +481,27 @@ export class Matcher {
       if (relevant) forms.push(form);
     }
     const info = forms.length === 0 ? IRRELEVANT : { forms, groups: [...groups], prefixes: [...prefixes], lastDocument: 0 };
-    if (this.words.size >= WORD_CACHE_LIMIT) this.words.clear();
     this.words.set(token, info);
     return info;
+  }
+
+  /** Indexes the words some query asks about (most of a text is not), and counts their groups. */
+  private indexWords(words: FoldedWords, offset: number, found: DocumentWords): void {
+    for (let i = 0; i < words.count; i++) {
+      const info = this.wordInfo(words, i);
+      if (info === IRRELEVANT) continue;
+      // A word said ten times counts once.
+      if (info.lastDocument !== found.number) {
+        info.lastDocument = found.number;
+        this.countGroups(info, found.number, found.candidates);
+        for (const prefix of info.prefixes) found.prefixes.add(prefix);
+      }
+      for (const form of info.forms) {
+        const list = found.positions.get(form);
+        if (list) list.push(offset + i);
+        else found.positions.set(form, [offset + i]);
+      }
+    }
   }
 
   /** Counts a word's groups for the current document; adds the watchlists that now have them all. */
@@ -479,21 +522,20 @@ export class Matcher {
 
   /** Every watchlist the item matches, in the order they were given. */
   match(title: string, text = ''): WatchlistMatch[] {
-    const candidates: number[] = [];
-    const prefixes = new Set<string>();
-    const document = (this.documents = (this.documents % 0xffffffff) + 1);
-    // Only the words some query asks about are indexed: most of a text is not.
-    const doc = indexTokens(normalizeTokens(title), normalizeTokens(text), (token) => {
-      const info = this.wordInfo(token);
-      // A word said ten times counts once.
-      if (info === IRRELEVANT || info.lastDocument === document) return info.forms;
-      info.lastDocument = document;
-      this.countGroups(info, document, candidates);
-      for (const prefix of info.prefixes) prefixes.add(prefix);
-      return info.forms;
-    });
+    const found: DocumentWords = {
+      number: (this.documents = (this.documents % 0xffffffff) + 1),
+      candidates: [],
+      prefixes: new Set(),
+      positions: new Map(),
+    };
+    // The title's words first: `foldWords` reuses its buffers.
+    const titleWords = foldWords(title);
+    const titleLength = titleWords.count;
+    this.indexWords(titleWords, 0, found);
+    this.indexWords(foldWords(text), titleLength + FIELD_GAP, found);
+    const { candidates, positions, prefixes } = found;
     if (candidates.length === 0) return [];
-    const evaluation = new DocumentEvaluation(doc, prefixes);
+    const evaluation = new DocumentEvaluation(createIndex(positions, titleLength), prefixes);
     const matches: WatchlistMatch[] = [];
     for (const index of candidates.length > 1 ? Int32Array.from(candidates).sort() : candidates) {
       const watchlist = this.watchlists[index];

@@ -88,27 +88,126 @@ const FOLD_TO = new Uint16Array(0x10000);
 const ASTRAL_LETTER = /^[\p{L}\p{M}]$/u;
 const ASTRAL_DIGIT = /^\p{N}$/u;
 
-let folded = new Uint16Array(4096); // reused: the text with letters folded and marks dropped
-const wordBounds: number[] = []; // reused: start, end, start, end … of each word in `folded`
+/**
+ * The words of a text, normalised, as UTF-16 code units in one buffer with a hash per word, so a
+ * caller can look words up without first making a string of each. The buffers are reused: the
+ * result is valid until the next call of `foldWords`.
+ */
+export interface FoldedWords {
+  readonly count: number;
+  /** the folded text; word `i` is `chars[starts[i]] … chars[ends[i] - 1]` */
+  readonly chars: Uint16Array;
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  /** `wordHash` of each word */
+  readonly hashes: Int32Array;
+  /** word `i` as a string */
+  word(i: number): string;
+}
+
+/** The hash `foldWords` gives a word: computed as its letters are folded, and from a string here. */
+export function wordHash(word: string): number {
+  let hash = 0;
+  for (let i = 0; i < word.length; i++) hash = (Math.imul(hash, 31) + word.charCodeAt(i)) | 0;
+  return hash;
+}
+
+class WordBuffer implements FoldedWords {
+  count = 0;
+  chars = new Uint16Array(4096);
+  starts = new Int32Array(512);
+  ends = new Int32Array(512);
+  hashes = new Int32Array(512);
+  /** the folded text as a string, made on first need */
+  private text: string | null = null;
+  private length = 0;
+
+  reset(text: string | null, capacity: number): void {
+    if (this.chars.length < capacity) this.chars = new Uint16Array(capacity * 2);
+    this.count = 0;
+    this.length = 0;
+    this.text = text;
+  }
+
+  /** Room for one more word; a text of n characters has at most n words. */
+  private grow(): void {
+    const size = this.starts.length * 2;
+    const copy = (from: Int32Array) => {
+      const to = new Int32Array(size);
+      to.set(from);
+      return to;
+    };
+    this.starts = copy(this.starts);
+    this.ends = copy(this.ends);
+    this.hashes = copy(this.hashes);
+  }
+
+  startWord(at: number): void {
+    if (this.count === this.starts.length) this.grow();
+    this.starts[this.count] = at;
+  }
+
+  endWord(at: number, hash: number): void {
+    this.ends[this.count] = at;
+    this.hashes[this.count] = hash;
+    this.count++;
+  }
+
+  /** Marks the folded text as differing from the input, with `length` code units. */
+  setFolded(length: number): void {
+    this.length = length;
+    this.text = null;
+  }
+
+  /** Fills the buffer from words already normalised (the general path's result). */
+  fromWords(words: string[]): this {
+    this.reset(null, words.reduce((n, w) => n + w.length + 1, 0));
+    let at = 0;
+    for (const word of words) {
+      this.startWord(at);
+      for (let i = 0; i < word.length; i++) this.chars[at++] = word.charCodeAt(i);
+      this.endWord(at, wordHash(word));
+      this.chars[at++] = 32;
+    }
+    this.setFolded(at);
+    return this;
+  }
+
+  word(i: number): string {
+    if (this.text === null) this.text = charsToString(this.chars, this.length);
+    return this.text.slice(this.starts[i], this.ends[i]);
+  }
+}
+const wordBuffer = new WordBuffer();
 
 /**
  * Normalises and tokenises in one step: the same tokens as `tokenize(normalizeText(input))`
- * (a property test holds them equal), in one pass over the text that folds letters as it goes.
+ * (a property test holds them equal).
  */
 export function normalizeTokens(input: string): string[] {
-  // Case is folded by the table below; what it cannot fold takes the general path.
+  const words = foldWords(input);
+  const tokens = new Array<string>(words.count);
+  for (let i = 0; i < words.count; i++) tokens[i] = words.word(i);
+  return tokens;
+}
+
+/**
+ * Normalises and splits a text in one pass that folds case and letters as it goes, through a
+ * table of every BMP character; what the table cannot fold takes the general path.
+ */
+export function foldWords(input: string): FoldedWords {
   const text = input.normalize('NFKC');
-  if (folded.length < text.length) folded = new Uint16Array(text.length * 2);
-  const out = folded;
-  const bounds = wordBounds;
-  bounds.length = 0;
+  const words = wordBuffer;
+  words.reset(text, text.length);
+  const out = words.chars;
   let length = 0;
   let changed = false; // whether a letter was folded or a mark dropped: else `text` is the result
   let kind = SEPARATOR; // LETTER or DIGIT while inside a word
+  let hash = 0;
   for (let i = 0; i < text.length; i++) {
     let code = text.charCodeAt(i);
     let cls = CHAR_CLASS[code] ?? SEPARATOR;
-    if (cls === SLOW) return tokenize(normalizeText(text));
+    if (cls === SLOW) return words.fromWords(tokenize(normalizeText(text)));
     if (cls === DROPPED) {
       changed = true;
       continue;
@@ -119,31 +218,33 @@ export function normalizeTokens(input: string): string[] {
       cls = LETTER;
     } else if (cls === SURROGATE) {
       const char = String.fromCodePoint(text.codePointAt(i) ?? code);
-      if (char.toLowerCase() !== char) return tokenize(normalizeText(text));
+      if (char.toLowerCase() !== char) return words.fromWords(tokenize(normalizeText(text)));
       cls = ASTRAL_LETTER.test(char) ? LETTER : ASTRAL_DIGIT.test(char) ? DIGIT : SEPARATOR;
       if (char.length === 2) {
         // The high half goes out here, the low half with the loop's next round as any letter would.
         if (cls !== kind) {
-          if (kind !== SEPARATOR) bounds.push(length);
-          if (cls !== SEPARATOR) bounds.push(length);
+          if (kind !== SEPARATOR) words.endWord(length, hash);
+          if (cls !== SEPARATOR) words.startWord(length);
           kind = cls;
+          hash = 0;
         }
+        hash = (Math.imul(hash, 31) + code) | 0;
         out[length++] = code;
         code = text.charCodeAt(++i);
       }
     }
     if (cls !== kind) {
-      if (kind !== SEPARATOR) bounds.push(length);
-      if (cls !== SEPARATOR) bounds.push(length);
+      if (kind !== SEPARATOR) words.endWord(length, hash);
+      if (cls !== SEPARATOR) words.startWord(length);
       kind = cls;
+      hash = 0;
     }
+    hash = (Math.imul(hash, 31) + code) | 0;
     out[length++] = code;
   }
-  if (kind !== SEPARATOR) bounds.push(length);
-  const result = changed ? charsToString(out, length) : text;
-  const tokens: string[] = new Array<string>(bounds.length / 2);
-  for (let w = 0; w < tokens.length; w++) tokens[w] = result.slice(bounds[2 * w], bounds[2 * w + 1]);
-  return tokens;
+  if (kind !== SEPARATOR) words.endWord(length, hash);
+  if (changed) words.setFolded(length);
+  return words;
 }
 
 const utf16 = new TextDecoder('utf-16le');
