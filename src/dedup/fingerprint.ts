@@ -1,0 +1,163 @@
+// What a report says, reduced to a set of terms and a MinHash signature of that set, so that two
+// reports of one story (a wire copy, a rewrite) can be recognised by how many terms they share.
+//
+// Terms are the content words of the title and lead, folded as the matcher folds them, with
+// function words dropped and inflection cut back (Arabic clitics peeled, Cyrillic and Latin words
+// cut to their first five letters: «акимата» and «акимат», «protesters» and «protest» meet),
+// plus the numbers, plus one term per entity named (so «Almaty» and «Алматы» meet across scripts).
+
+import { compileWatchlist, Matcher } from '../match/matcher.js';
+import type { EntityTable } from '../match/entities.js';
+import { normalizeTokens, tokenForms } from '../text/normalize.js';
+
+/** Number of MinHash values in a signature. */
+export const SIGNATURE_SIZE = 64;
+/** Words of the body read after the title: the lead carries the story, the rest wanders. */
+const LEAD_WORDS = 40;
+const STEM_LENGTH = 5;
+
+// Function words and newsroom boilerplate in the four languages, normalised as text is.
+const STOPWORDS = new Set(
+  normalizeTokens(`
+    a an the of in on at to for from by with as and or but is are was were be been has have had it its this that these those
+    he she they we you i his her their our not no than then there after before over under into about amid said says say will
+    would could also more most new news update live video photo during across down up show shows told
+    и в во на с со к ко по о об от до из за для при про у же ли не ни но а или что как это этот эта эти его её их
+    был была были было будет быть уже также после перед над под между через около сообщили сообщил сообщает заявил
+    передаёт словам который которая которые время год года году
+    және мен бен пен да де та те бұл осы ол олар деп үшін бойынша туралы кейін дейін арқылы жылы
+    في من على إلى الى عن مع أن ان إن هذا هذه ذلك التي الذي الذين كان كانت قد لقد ثم أو او بعد قبل حتى عند بين كما
+    وقال قال قالت أعلن اعلن بحسب وفق وفقا خلال منذ نحو
+  `),
+);
+
+/** Entity names found in a text, through one compiled matcher of every entity. */
+export class EntityFinder {
+  private readonly matcher: Matcher;
+
+  constructor(entities: EntityTable) {
+    this.matcher = new Matcher([...entities.variants.keys()].map((name) => compileWatchlist(name, `@${name}`, entities)));
+  }
+
+  /** The entities named, and the word forms that named them. */
+  find(title: string, text: string): { names: string[]; forms: Set<string> } {
+    const matches = this.matcher.match(title, text);
+    return { names: matches.map((m) => m.watchlist), forms: new Set(matches.flatMap((m) => [...m.forms])) };
+  }
+}
+
+/** A report reduced for comparison. */
+export interface Fingerprint {
+  /** the distinct terms (see the top of this file) */
+  terms: string[];
+  /** entity names the report mentions */
+  entities: string[];
+  /** numbers the report mentions */
+  numbers: string[];
+  /** MinHash of `terms` */
+  signature: Uint32Array;
+  /** a 32-bit hash of each term, sorted: the exact similarity, cheaply */
+  termHashes: Uint32Array;
+}
+
+/** The leading words of a text, so a long body costs no more than its lead. */
+function lead(text: string): string {
+  let words = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) === 32 && ++words >= LEAD_WORDS) return text.slice(0, i);
+  }
+  return text;
+}
+
+const ARABIC = /[\u0600-\u06FF]/u;
+const DIGITS = /^\p{N}+$/u;
+
+/** A word cut back to what its inflections share. */
+function stem(token: string): string {
+  if (ARABIC.test(token)) {
+    // The shortest form light stemming allows, of at least three letters: «والاحتجاجات» → «احتجاج».
+    let best = token;
+    for (const form of tokenForms(token)) if (form.length >= 3 && form.length < best.length) best = form;
+    return best;
+  }
+  return token.length > STEM_LENGTH ? token.slice(0, STEM_LENGTH) : token;
+}
+
+/**
+ * The terms of a title and body (see the top of this file). The words that name an entity count
+ * once, as the entity: else every report naming Tokayev would share a term for each of his names.
+ */
+export function reportTerms(
+  title: string,
+  text: string,
+  entities: readonly string[],
+  entityForms: ReadonlySet<string> = new Set(),
+): { terms: string[]; numbers: string[] } {
+  const terms = new Set<string>();
+  const numbers = new Set<string>();
+  for (const token of normalizeTokens(`${title}\n${lead(text)}`)) {
+    if (DIGITS.test(token)) {
+      numbers.add(token);
+      terms.add(token);
+    } else if (token.length >= 2 && !STOPWORDS.has(token) && !tokenForms(token).some((form) => entityForms.has(form))) terms.add(stem(token));
+  }
+  for (const entity of entities) terms.add(`@${entity}`);
+  return { terms: [...terms], numbers: [...numbers] };
+}
+
+// Hash functions for MinHash: one 32-bit hash per term, then SIGNATURE_SIZE cheap remixes of it.
+function termHash(term: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < term.length; i++) hash = Math.imul(hash ^ term.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+const SEEDS = Array.from({ length: SIGNATURE_SIZE }, (_, i) => Math.imul(i + 1, 0x9e3779b1) >>> 0);
+function remix(hash: number, seed: number): number {
+  let h = (hash ^ seed) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** MinHash signature of a set of terms: position i holds the least of the i-th hash over the terms. */
+export function minHash(terms: readonly string[]): Uint32Array {
+  const signature = new Uint32Array(SIGNATURE_SIZE).fill(0xffffffff);
+  for (const term of terms) {
+    const hash = termHash(term);
+    for (let i = 0; i < SIGNATURE_SIZE; i++) {
+      const h = remix(hash, SEEDS[i] ?? 0);
+      if (h < (signature[i] ?? 0)) signature[i] = h;
+    }
+  }
+  return signature;
+}
+
+/** The sorted, distinct hashes of a set of terms. */
+export function termHashes(terms: readonly string[]): Uint32Array {
+  return Uint32Array.from(new Set(terms.map(termHash))).sort();
+}
+
+/** Jaccard similarity of two sorted hash sets: shared over all. */
+export function jaccard(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let i = 0;
+  let j = 0;
+  let shared = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i] ?? 0;
+    const y = b[j] ?? 0;
+    if (x === y) {
+      shared++;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  const all = a.length + b.length - shared;
+  return all === 0 ? 0 : shared / all;
+}
+
+export function fingerprint(title: string, text: string, finder: EntityFinder | null): Fingerprint {
+  const found = finder ? finder.find(title, text) : { names: [], forms: new Set<string>() };
+  const { terms, numbers } = reportTerms(title, text, found.names, found.forms);
+  return { terms, entities: found.names, numbers, signature: minHash(terms), termHashes: termHashes(terms) };
+}
