@@ -23,6 +23,8 @@ export interface ChannelConfig {
   chat: string;
   threadId: number | null;
   watchlists: string[];
+  /** what further reports of an alerted story do */
+  updates: 'edit' | 'reply' | 'silent';
 }
 
 export interface Config {
@@ -46,7 +48,16 @@ export interface Config {
     reportFailingAfterMs: number;
   };
   backlog: { windowMs: number; maxItems: number };
-  dedup: { windowMs: number };
+  dedup: {
+    windowMs: number;
+    /** least Jaccard similarity of two reports' terms to fold them */
+    similarity: number;
+    crossLanguage: boolean;
+    /** a story with `reports` reports from `outlets` outlets within `withinMs` is breaking */
+    burst: { reports: number; outlets: number; withinMs: number };
+    /** items and stories older than this are pruned */
+    retentionMs: number;
+  };
   delivery: { maxWaitMs: number };
 }
 
@@ -247,6 +258,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       chat: String(c.chat),
       threadId: c.thread_id ?? null,
       watchlists: c.watchlists,
+      updates: c.updates,
     })),
     fetch: {
       timeoutMs: raw.fetch.timeout,
@@ -257,7 +269,13 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       reportFailingAfterMs: raw.fetch.report_failing_after,
     },
     backlog: { windowMs: raw.backlog.window, maxItems: raw.backlog.max_items },
-    dedup: { windowMs: raw.dedup.window },
+    dedup: {
+      windowMs: raw.dedup.window,
+      similarity: raw.dedup.similarity,
+      crossLanguage: raw.dedup.cross_language,
+      burst: { reports: raw.dedup.burst.reports, outlets: raw.dedup.burst.outlets, withinMs: raw.dedup.burst.within },
+      retentionMs: Math.max(raw.dedup.retention, raw.dedup.window),
+    },
     delivery: { maxWaitMs: raw.delivery.max_wait },
   };
 }

@@ -50,6 +50,8 @@ export const ChannelSchema = z.strictObject({
   chat,
   watchlists: z.array(z.string().min(1)).min(1, { message: 'name at least one watchlist' }),
   thread_id: z.number().int().positive().optional(),
+  /** what further reports of an alerted story do: edit the alert, reply under it, or nothing */
+  updates: z.enum(['edit', 'reply', 'silent']).default('edit'),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -88,6 +90,16 @@ export const ConfigSchema = z.strictObject({
   dedup: z
     .strictObject({
       window: duration('72h'),
+      similarity: z.number().min(0.05).max(1).default(0.35),
+      cross_language: z.boolean().default(true),
+      burst: z
+        .strictObject({
+          reports: z.number().int().min(2).default(4),
+          outlets: z.number().int().min(1).default(3),
+          within: duration('60m'),
+        })
+        .prefault({}),
+      retention: duration('30d'),
     })
     .prefault({}),
   delivery: z

@@ -2,7 +2,7 @@
 // are asked of the store first; this decides from the fingerprints of similar recent reports.
 
 import type { Fingerprint } from './fingerprint.js';
-import type { ReportIndex, SimilarReport } from './report-index.js';
+import type { SimilarReport } from './report-index.js';
 
 export interface StoryRules {
   /** least estimated Jaccard similarity of two reports' terms for them to be one story */
@@ -47,9 +47,18 @@ function shared(a: readonly string[], b: readonly string[]): number {
 // Numbers that identify an event (a toll, a count, a date) rather than any story: two digits or more.
 const TELLING_NUMBER = /^\p{N}{2,}$/u;
 
-/** The story among recent reports that this report belongs to, or null for a new story. */
-export function findStory(probe: ReportProbe, index: ReportIndex, since: number, now: number, rules: StoryRules): StoryVerdict | null {
-  for (const report of index.similar(probe.fingerprint.signature, probe.fingerprint.termHashes, since)) {
+/** Recent reports found for a probe: by similar terms (most similar first), and by shared numbers. */
+export interface Candidates {
+  similar: SimilarReport[];
+  withNumbers: SimilarReport[];
+}
+
+/**
+ * The story among recent reports that this report belongs to, or null for a new story. The
+ * candidates come from the store's index (or, within one batch, from the batch).
+ */
+export function findStory(probe: ReportProbe, candidates: Candidates, now: number, rules: StoryRules): StoryVerdict | null {
+  for (const report of candidates.similar) {
     if (report.similarity < rules.threshold) break; // most similar first
     if (sameLanguage(probe.language, report.language)) return { storyId: report.storyId, how: 'near-duplicate', score: report.similarity };
   }
@@ -57,16 +66,14 @@ export function findStory(probe: ReportProbe, index: ReportIndex, since: number,
   // Reports in other languages share no words, only names and numbers: both must agree.
   let best: SimilarReport | null = null;
   let bestEntities = 0;
-  const crossSince = Math.max(since, now - rules.crossLanguageWindowMs);
-  for (const number of probe.fingerprint.numbers) {
-    if (!TELLING_NUMBER.test(number)) continue;
-    for (const report of index.withNumber(number, crossSince)) {
-      if (sameLanguage(probe.language, report.language)) continue;
-      const entities = shared(probe.fingerprint.entities, report.entities);
-      if (entities >= rules.crossLanguageEntities && entities > bestEntities) {
-        best = report;
-        bestEntities = entities;
-      }
+  const telling = probe.fingerprint.numbers.filter((n) => TELLING_NUMBER.test(n));
+  for (const report of candidates.withNumbers) {
+    if (report.at < now - rules.crossLanguageWindowMs || sameLanguage(probe.language, report.language)) continue;
+    if (!report.numbers.some((n) => telling.includes(n))) continue;
+    const entities = shared(probe.fingerprint.entities, report.entities);
+    if (entities >= rules.crossLanguageEntities && entities > bestEntities) {
+      best = report;
+      bestEntities = entities;
     }
   }
   return best ? { storyId: best.storyId, how: 'cross-language', score: bestEntities } : null;

@@ -10,7 +10,8 @@ export class ConsoleSink implements AlertSink {
 
   send(message: OutgoingMessage): Promise<SendOutcome> {
     const destination = message.threadId === null ? message.chat : `${message.chat} (topic ${message.threadId})`;
-    this.out.write(`── alert → ${destination} ──\n${message.text}\n\n`);
+    const what = message.kind === 'alert' ? 'alert' : message.kind === 'edit' ? 'update of an earlier alert' : 'reply to an earlier alert';
+    this.out.write(`── ${what} → ${destination} ──\n${message.text}\n\n`);
     return Promise.resolve({ kind: 'sent', messageId: null });
   }
 }

@@ -27,6 +27,7 @@ export interface DrainReport {
 }
 
 const BATCH = 100;
+const TARGET_WAIT_MS = 30_000;
 const MAX_BACKOFF_MS = 10 * 60_000;
 
 /** Exponential backoff with jitter for faults that carry no retry_after. */
@@ -75,11 +76,30 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
       if (signal?.aborted || Date.now() >= deadline) break;
       const destination = destinationKey(row.chat, row.threadId);
       if ((pausedUntil.get(destination) ?? 0) > Date.now()) continue;
+      if (row.kind !== 'alert') {
+        // An edit or reply needs its alert delivered first.
+        if (row.target === null || row.target.status === 'failed') {
+          await store.markFailed(row.id, 'the alert it concerns was never delivered', Date.now());
+          report.failed++;
+          continue;
+        }
+        if (row.target.status === 'pending') {
+          await store.markRetry(row.id, 'waiting for the alert it concerns', Date.now() + TARGET_WAIT_MS);
+          continue;
+        }
+      }
       const wait = lastSendAt + minInterval - Date.now();
       if (wait > 0) await sleep(wait);
       lastSendAt = Date.now();
       attempted++;
-      const outcome = await sink.send({ chat: row.chat, threadId: row.threadId, html: row.html, text: row.text });
+      const outcome = await sink.send({
+        kind: row.kind,
+        targetMessageId: row.target?.messageId ?? null,
+        chat: row.chat,
+        threadId: row.threadId,
+        html: row.html,
+        text: row.text,
+      });
       const delay = await settle(store, row, outcome, log, Date.now());
       if (outcome.kind === 'sent') report.sent++;
       else if (outcome.kind === 'retry') report.retried++;

@@ -1,6 +1,10 @@
 // Where alerts go. A sink reports what happened as a typed outcome; the outbox decides what next.
 
 export interface OutgoingMessage {
+  /** a new alert; an edit of an alert sent before (`targetMessageId`); or a reply under it */
+  kind: 'alert' | 'edit' | 'reply';
+  /** the Telegram message an edit or reply concerns (null from sinks without message ids) */
+  targetMessageId: number | null;
   chat: string;
   threadId: number | null;
   html: string;

@@ -36,15 +36,27 @@ export class TelegramSink implements AlertSink {
   }
 
   private async sendMessage(message: OutgoingMessage, asHtml: boolean): Promise<number> {
-    const payload = {
-      chat_id: message.chat,
+    const content = {
       text: asHtml ? message.html : message.text,
       ...(asHtml ? { parse_mode: 'HTML' as const } : {}),
       link_preview_options: { is_disabled: true },
-      ...(message.threadId !== null ? { message_thread_id: message.threadId } : {}),
     };
     // telegraf types `signal` with the abort-controller polyfill; Node's own AbortSignal works at run time.
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS) as unknown as NonNullable<Parameters<Telegram['callApi']>[2]>['signal'];
+    if (message.kind === 'edit') {
+      if (message.targetMessageId === null) throw new MissingTarget();
+      const edited = await this.telegram.callApi('editMessageText', { chat_id: message.chat, message_id: message.targetMessageId, ...content }, { signal });
+      return typeof edited === 'object' ? edited.message_id : message.targetMessageId;
+    }
+    const payload = {
+      chat_id: message.chat,
+      ...content,
+      ...(message.threadId !== null ? { message_thread_id: message.threadId } : {}),
+      // A reply whose alert was deleted is still worth sending, as a message of its own.
+      ...(message.kind === 'reply' && message.targetMessageId !== null
+        ? { reply_parameters: { message_id: message.targetMessageId, allow_sending_without_reply: true } }
+        : {}),
+    };
     const sent = await this.telegram.callApi('sendMessage', payload, { signal });
     return sent.message_id;
   }
@@ -65,10 +77,21 @@ export class TelegramSink implements AlertSink {
   }
 }
 
+/** An edit of a message whose id was never recorded (sent through a sink without ids). */
+class MissingTarget extends Error {
+  constructor() {
+    super('the alert to edit has no Telegram message id');
+    this.name = 'MissingTarget';
+  }
+}
+
 /** Maps a Bot API or network error to what the outbox should do about it. */
 export function classify(error: unknown): SendOutcome {
+  if (error instanceof MissingTarget) return { kind: 'rejected', reason: error.message };
   if (error instanceof TelegramError) {
     const reason = `${error.code}: ${error.description}`;
+    // An edit that changes nothing has done its job.
+    if (error.code === 400 && /message is not modified/iu.test(error.description)) return { kind: 'sent', messageId: null };
     if (error.code === 429) {
       const retryAfter = error.parameters?.retry_after;
       return { kind: 'retry', reason, afterMs: typeof retryAfter === 'number' ? retryAfter * 1000 : null };

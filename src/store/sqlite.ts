@@ -3,19 +3,23 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { ReportIndex, type SimilarReport } from '../dedup/report-index.js';
 import {
   destinationKey,
   type FeedBatch,
   type FeedState,
+  type KnownReport,
+  type OutboxKind,
   type OutboxRow,
   type OutboxStatus,
+  type StoryAlert,
   type Store,
   type StoryMatch,
   type StoryRef,
 } from './store.js';
 
 /** Each entry moves the schema one version up; never edit one that has shipped, add another. */
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `
   CREATE TABLE feeds (
     url TEXT PRIMARY KEY,
@@ -76,6 +80,56 @@ const MIGRATIONS: string[] = [
   ALTER TABLE feeds ADD COLUMN failing_since INTEGER;
   ALTER TABLE feeds ADD COLUMN failure_reported_at INTEGER;
   `,
+  `
+  ALTER TABLE items ADD COLUMN content_hash TEXT;
+  ALTER TABLE items ADD COLUMN updated_at INTEGER;
+  ALTER TABLE stories ADD COLUMN breaking_at INTEGER;
+  CREATE TABLE story_reports (
+    id INTEGER PRIMARY KEY,
+    story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    link TEXT,
+    title TEXT NOT NULL,
+    language TEXT,
+    signature BLOB NOT NULL,
+    term_hashes BLOB NOT NULL,
+    entities TEXT NOT NULL,
+    numbers TEXT NOT NULL
+  );
+  CREATE INDEX story_reports_story ON story_reports(story_id);
+  CREATE INDEX story_reports_at ON story_reports(at);
+  CREATE INDEX stories_created ON stories(created_at);
+  CREATE INDEX items_seen ON items(first_seen_at);
+  CREATE TABLE outbox_v3 (
+    id INTEGER PRIMARY KEY,
+    story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL DEFAULT 'alert',
+    target_id INTEGER,
+    chat TEXT NOT NULL,
+    thread_id INTEGER NOT NULL DEFAULT 0,
+    html TEXT NOT NULL,
+    text TEXT NOT NULL,
+    base_html TEXT,
+    base_text TEXT,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    message_id INTEGER,
+    last_error TEXT
+  );
+  INSERT INTO outbox_v3 (id, story_id, kind, chat, thread_id, html, text, base_html, base_text, status, attempts,
+                         next_attempt_at, created_at, sent_at, message_id, last_error)
+    SELECT id, story_id, 'alert', chat, thread_id, html, text, html, text, status, attempts,
+           next_attempt_at, created_at, sent_at, message_id, last_error FROM outbox;
+  DROP TABLE outbox;
+  ALTER TABLE outbox_v3 RENAME TO outbox;
+  CREATE UNIQUE INDEX outbox_alert ON outbox(story_id, chat, thread_id) WHERE kind = 'alert';
+  CREATE INDEX outbox_due ON outbox(status, next_attempt_at, id);
+  CREATE INDEX outbox_target ON outbox(target_id);
+  `,
 ];
 
 // A poll that worked ends any run of failures.
@@ -98,6 +152,9 @@ interface FeedRow {
 interface OutboxDbRow {
   id: number;
   story_id: number;
+  kind: OutboxKind;
+  target_status: OutboxStatus | null;
+  target_message_id: number | null;
   chat: string;
   thread_id: number;
   html: string;
@@ -112,6 +169,7 @@ interface OutboxDbRow {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  private reports: ReportIndex | null = null;
 
   /** A prepared statement, prepared once per SQL text: preparing costs more than most runs. */
   private sql(text: string): Database.Statement {
@@ -196,6 +254,20 @@ export class SqliteStore implements Store {
     return new Set(keys.filter((key) => seen.get(feedUrl, key) === undefined));
   }
 
+  async itemHashes(feedUrl: string, keys: string[]): Promise<Map<string, string | null>> {
+    const lookup = this.sql('SELECT content_hash FROM items WHERE feed_url = ? AND item_key = ?');
+    const hashes = new Map<string, string | null>();
+    for (const key of keys) {
+      const row = lookup.get(feedUrl, key) as { content_hash: string | null } | undefined;
+      if (row) hashes.set(key, row.content_hash);
+    }
+    return hashes;
+  }
+
+  async recordItemUpdate(feedUrl: string, key: string, contentHash: string, at: number): Promise<void> {
+    this.sql('UPDATE items SET content_hash = ?, updated_at = ? WHERE feed_url = ? AND item_key = ?').run(contentHash, at, feedUrl, key);
+  }
+
   async findStory(keys: string[], since: number): Promise<StoryMatch | null> {
     if (keys.length === 0) return null;
     const row = this
@@ -205,28 +277,132 @@ export class SqliteStore implements Store {
          ORDER BY s.created_at DESC LIMIT 1`,
       )
       .get(...keys, since) as { id: number } | undefined;
-    if (!row) return null;
-    const destinations = this
-      .sql('SELECT chat, thread_id FROM outbox WHERE story_id = ?')
-      .all(row.id) as Array<{ chat: string; thread_id: number }>;
+    return row ? this.getStory(row.id) : null;
+  }
+
+  async getStory(id: number): Promise<StoryMatch | null> {
+    const story = this.sql('SELECT id, breaking_at FROM stories WHERE id = ?').get(id) as { id: number; breaking_at: number | null } | undefined;
+    if (!story) return null;
+    const alerts = (
+      this
+        .sql(
+          `SELECT a.id, a.chat, a.thread_id, a.status, a.base_html, a.base_text, a.html, a.text,
+             (SELECT e.id FROM outbox e WHERE e.target_id = a.id AND e.kind = 'edit' AND e.status = 'pending' ORDER BY e.id DESC LIMIT 1) AS pending_edit
+           FROM outbox a WHERE a.story_id = ? AND a.kind = 'alert' ORDER BY a.id`,
+        )
+        .all(id) as Array<{
+        id: number;
+        chat: string;
+        thread_id: number;
+        status: OutboxStatus;
+        base_html: string | null;
+        base_text: string | null;
+        html: string;
+        text: string;
+        pending_edit: number | null;
+      }>
+    ).map(
+      (a): StoryAlert => ({
+        outboxId: a.id,
+        chat: a.chat,
+        threadId: a.thread_id === 0 ? null : a.thread_id,
+        status: a.status,
+        baseHtml: a.base_html ?? a.html,
+        baseText: a.base_text ?? a.text,
+        pendingEditId: a.pending_edit,
+      }),
+    );
+    const reports = (
+      this.sql('SELECT at, source, link, entities, numbers FROM story_reports WHERE story_id = ? ORDER BY at, id').all(id) as Array<{
+        at: number;
+        source: string;
+        link: string | null;
+        entities: string;
+        numbers: string;
+      }>
+    ).map((r): KnownReport => ({ at: r.at, source: r.source, link: r.link, entities: JSON.parse(r.entities) as string[], numbers: JSON.parse(r.numbers) as string[] }));
     return {
-      id: row.id,
-      destinations: new Set(destinations.map((d) => destinationKey(d.chat, d.thread_id === 0 ? null : d.thread_id))),
+      id: story.id,
+      destinations: new Set(alerts.map((a) => destinationKey(a.chat, a.threadId))),
+      alerts,
+      reports,
+      breakingAt: story.breaking_at,
     };
+  }
+
+  /** The fingerprints of recent reports, read from the database on first need and kept current by commits. */
+  private reportIndex(): ReportIndex {
+    if (this.reports) return this.reports;
+    const index = new ReportIndex();
+    const rows = this.sql('SELECT story_id, at, language, signature, term_hashes, entities, numbers FROM story_reports ORDER BY at, id').iterate() as IterableIterator<{
+      story_id: number;
+      at: number;
+      language: string | null;
+      signature: Buffer;
+      term_hashes: Buffer;
+      entities: string;
+      numbers: string;
+    }>;
+    for (const row of rows) {
+      index.add({
+        storyId: row.story_id,
+        at: row.at,
+        language: row.language,
+        signature: uint32s(row.signature),
+        termHashes: uint32s(row.term_hashes),
+        entities: JSON.parse(row.entities) as string[],
+        numbers: JSON.parse(row.numbers) as string[],
+      });
+    }
+    this.reports = index;
+    return index;
+  }
+
+  async similarReports(signature: Uint32Array, termHashes: Uint32Array, since: number): Promise<SimilarReport[]> {
+    return this.reportIndex().similar(signature, termHashes, since);
+  }
+
+  async reportsWithNumbers(numbers: string[], since: number): Promise<SimilarReport[]> {
+    const index = this.reportIndex();
+    return numbers.flatMap((number) => index.withNumber(number, since));
+  }
+
+  async prune(before: number): Promise<{ items: number; stories: number }> {
+    const pruned = this.db.transaction(() => {
+      // A story with a message still to send (or an alert an edit may still target) is kept.
+      const stories = this
+        .sql(
+          `DELETE FROM stories WHERE created_at < ?
+             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.story_id = stories.id AND o.status = 'pending')`,
+        )
+        .run(before).changes;
+      this.sql('DELETE FROM story_keys WHERE created_at < ? AND story_id NOT IN (SELECT id FROM stories)').run(before);
+      this.sql('DELETE FROM story_reports WHERE at < ?').run(before);
+      const items = this.sql('DELETE FROM items WHERE first_seen_at < ?').run(before).changes;
+      return { items, stories };
+    })();
+    this.reports?.prune(before);
+    return pruned;
   }
 
   async commitFeedBatch(batch: FeedBatch): Promise<void> {
     const insertStory = this.sql('INSERT INTO stories (created_at, title, link) VALUES (?, ?, ?)');
     const insertKey = this.sql('INSERT OR IGNORE INTO story_keys (key, story_id, created_at) VALUES (?, ?, ?)');
     const insertItem = this.sql(
-      `INSERT INTO items (feed_url, item_key, title, link, published_at, first_seen_at, decision, watchlists, story_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO items (feed_url, item_key, title, link, published_at, first_seen_at, decision, watchlists, story_id, content_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(feed_url, item_key) DO NOTHING`,
     );
     const insertOutbox = this.sql(
-      `INSERT OR IGNORE INTO outbox (story_id, chat, thread_id, html, text, next_attempt_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO outbox (story_id, kind, target_id, chat, thread_id, html, text, base_html, base_text, next_attempt_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    const insertReport = this.sql(
+      `INSERT INTO story_reports (story_id, at, source, link, title, language, signature, term_hashes, entities, numbers)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const rewriteOutbox = this.sql(`UPDATE outbox SET html = ?, text = ? WHERE id = ? AND status = 'pending'`);
+    const markBreaking = this.sql('UPDATE stories SET breaking_at = COALESCE(breaking_at, ?) WHERE id = ?');
     const upsertFeed = this.sql(
       `INSERT INTO feeds (url, etag, last_modified, first_polled_at, last_success_at, consecutive_failures)
        VALUES (?, ?, ?, ?, ?, 0)
@@ -235,7 +411,7 @@ export class SqliteStore implements Store {
          last_success_at = excluded.last_success_at, ${FEED_HEALTHY}`,
     );
 
-    this.db.transaction(() => {
+    const indexed = this.db.transaction(() => {
       const newIds = batch.newStories.map((story) => {
         const id = Number(insertStory.run(batch.at, story.title, story.link).lastInsertRowid);
         for (const key of story.keys) insertKey.run(key, id, batch.at);
@@ -260,22 +436,51 @@ export class SqliteStore implements Store {
           item.decision,
           JSON.stringify(item.watchlists),
           resolve(item.story),
+          item.contentHash,
         );
       }
+      const reports = batch.reports.map((report) => {
+        const storyId = resolve(report.story) ?? 0;
+        insertReport.run(
+          storyId,
+          report.at,
+          report.source,
+          report.link,
+          report.title,
+          report.language,
+          bytesOf(report.signature),
+          bytesOf(report.termHashes),
+          JSON.stringify(report.entities),
+          JSON.stringify(report.numbers),
+        );
+        return { ...report, storyId };
+      });
       for (const message of batch.outbox) {
-        insertOutbox.run(resolve(message.story), message.chat, message.threadId ?? 0, message.html, message.text, batch.at, batch.at);
+        const base = message.kind === 'alert' ? [message.html, message.text] : [null, null];
+        insertOutbox.run(resolve(message.story), message.kind, message.targetId, message.chat, message.threadId ?? 0, message.html, message.text, ...base, batch.at, batch.at);
       }
+      for (const rewrite of batch.outboxRewrites) rewriteOutbox.run(rewrite.html, rewrite.text, rewrite.id);
+      for (const ref of batch.breaking) markBreaking.run(batch.at, resolve(ref));
       upsertFeed.run(batch.feedUrl, batch.fetch.etag, batch.fetch.lastModified, batch.at, batch.at);
+      return reports;
     })();
+    // Only once committed do the reports join the in-memory index.
+    if (this.reports) for (const report of indexed) this.reports.add(report);
   }
 
   async dueOutbox(now: number, limit: number): Promise<OutboxRow[]> {
     const rows = this
-      .sql(`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`)
+      .sql(
+        `SELECT o.*, t.status AS target_status, t.message_id AS target_message_id
+         FROM outbox o LEFT JOIN outbox t ON t.id = o.target_id
+         WHERE o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY o.id LIMIT ?`,
+      )
       .all(now, limit) as OutboxDbRow[];
     return rows.map((row) => ({
         id: row.id,
         storyId: row.story_id,
+        kind: row.kind,
+        target: row.target_status === null ? null : { status: row.target_status, messageId: row.target_message_id },
         chat: row.chat,
         threadId: row.thread_id === 0 ? null : row.thread_id,
         html: row.html,
@@ -323,4 +528,16 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+/** A typed array's bytes, to store as a BLOB. */
+function bytesOf(values: Uint32Array): Buffer {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+}
+
+/** A BLOB's bytes as 32-bit values (copied: the Buffer may not be aligned). */
+function uint32s(bytes: Buffer): Uint32Array {
+  const values = new Uint32Array(bytes.byteLength / 4);
+  new Uint8Array(values.buffer).set(bytes);
+  return values;
 }

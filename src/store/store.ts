@@ -1,6 +1,8 @@
 // The persistence boundary. Async, so SQLite (embedded) and PostgreSQL (several workers) fit
 // behind the same interface. Times are epoch milliseconds.
 
+import type { SimilarReport } from '../dedup/report-index.js';
+
 export interface FeedState {
   url: string;
   etag: string | null;
@@ -21,7 +23,7 @@ export interface FeedState {
 }
 
 /** Why an item did or did not become an alert; kept so operators can answer "why not?". */
-export type ItemDecision = 'backlog' | 'stale' | 'no-match' | 'unrouted' | 'alerted' | 'folded';
+export type ItemDecision = 'backlog' | 'stale' | 'no-match' | 'unrouted' | 'alerted' | 'folded' | 'updated';
 
 /** A story in this batch: an existing one by id, or one the batch creates (by its index in `newStories`). */
 export type StoryRef = { id: number } | { newIndex: number };
@@ -34,6 +36,45 @@ export interface ItemRecord {
   decision: ItemDecision;
   watchlists: string[];
   story: StoryRef | null;
+  /** hash of title and text, so a changed item is known as an update in place */
+  contentHash: string;
+}
+
+/** A report of a story, kept to fold later reports into it and to list who reported it. */
+export interface StoryReport {
+  story: StoryRef;
+  at: number;
+  source: string;
+  link: string | null;
+  title: string;
+  language: string | null;
+  signature: Uint32Array;
+  termHashes: Uint32Array;
+  entities: string[];
+  numbers: string[];
+}
+
+/** A report as the store gives it back for a story. */
+export interface KnownReport {
+  at: number;
+  source: string;
+  link: string | null;
+  entities: string[];
+  numbers: string[];
+}
+
+/** A story's alert in one destination, as the outbox holds it. */
+export interface StoryAlert {
+  /** the outbox row of the alert itself */
+  outboxId: number;
+  chat: string;
+  threadId: number | null;
+  status: OutboxStatus;
+  /** the alert as first rendered, before any "also reported by" */
+  baseHtml: string;
+  baseText: string;
+  /** a pending edit of it not yet sent, which a newer edit replaces */
+  pendingEditId: number | null;
 }
 
 export interface NewStory {
@@ -42,8 +83,14 @@ export interface NewStory {
   keys: string[];
 }
 
+export type OutboxKind = 'alert' | 'edit' | 'reply';
+
 export interface OutboxMessage {
   story: StoryRef;
+  /** an alert; an edit of the story's alert (to add reports); or a reply under it */
+  kind: OutboxKind;
+  /** for an edit or a reply: the outbox row of the alert it concerns */
+  targetId: number | null;
   chat: string;
   threadId: number | null;
   /** Telegram HTML */
@@ -60,7 +107,13 @@ export interface FeedBatch {
   newStories: NewStory[];
   /** keys learnt from further reports of existing stories */
   storyKeys: Array<{ storyId: number; key: string }>;
+  /** every matched report, new story or not */
+  reports: StoryReport[];
   outbox: OutboxMessage[];
+  /** pending outbox rows (alerts not yet sent, edits) rewritten to carry the latest reports */
+  outboxRewrites: Array<{ id: number; html: string; text: string }>;
+  /** stories that just became breaking */
+  breaking: StoryRef[];
   fetch: { etag: string | null; lastModified: string | null };
 }
 
@@ -68,6 +121,11 @@ export interface StoryMatch {
   id: number;
   /** destinations ("chat" or "chat#thread") that already have this story queued or sent */
   destinations: Set<string>;
+  /** the story's alerts, one per destination */
+  alerts: StoryAlert[];
+  /** its reports so far, oldest first */
+  reports: KnownReport[];
+  breakingAt: number | null;
 }
 
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
@@ -75,6 +133,9 @@ export type OutboxStatus = 'pending' | 'sent' | 'failed';
 export interface OutboxRow {
   id: number;
   storyId: number;
+  kind: OutboxKind;
+  /** for an edit or reply: the state of the alert it concerns, and its Telegram message id */
+  target: { status: OutboxStatus; messageId: number | null } | null;
   chat: string;
   threadId: number | null;
   html: string;
@@ -95,8 +156,19 @@ export interface Store {
   recordFeedUnchanged(url: string, at: number): Promise<void>;
   /** the keys among `keys` this feed has not recorded yet */
   unseenItemKeys(feedUrl: string, keys: string[]): Promise<Set<string>>;
+  /** the content hashes this feed recorded for those of `keys` it has seen */
+  itemHashes(feedUrl: string, keys: string[]): Promise<Map<string, string | null>>;
+  /** records that a seen item changed in place */
+  recordItemUpdate(feedUrl: string, key: string, contentHash: string, at: number): Promise<void>;
   /** the most recent story created after `since` that carries one of `keys` */
   findStory(keys: string[], since: number): Promise<StoryMatch | null>;
+  getStory(id: number): Promise<StoryMatch | null>;
+  /** recent reports whose fingerprints are like this one (see dedup/report-index.ts) */
+  similarReports(signature: Uint32Array, termHashes: Uint32Array, since: number): Promise<SimilarReport[]>;
+  /** recent reports that mention one of `numbers` */
+  reportsWithNumbers(numbers: string[], since: number): Promise<SimilarReport[]>;
+  /** forgets items, stories and reports older than `before` that nothing pending needs */
+  prune(before: number): Promise<{ items: number; stories: number }>;
   commitFeedBatch(batch: FeedBatch): Promise<void>;
   /** pending outbox rows due at `now`, oldest first */
   dueOutbox(now: number, limit: number): Promise<OutboxRow[]>;

@@ -55,3 +55,46 @@ export function renderText(alert: Alert): string {
   if (alert.watchlists.length > 0) lines.push(alert.watchlists.map(hashtag).join(' '));
   return lines.join('\n');
 }
+
+/** Another outlet's report of a story already alerted. */
+export interface OtherReport {
+  source: string;
+  link: string | null;
+}
+
+// Telegram's limit is 4096 characters; the list of other reports stops well before it.
+const MAX_LISTED_REPORTS = 12;
+export const BREAKING_PREFIX = '🔴 BREAKING';
+
+/**
+ * The story's alert kept current: the first alert as rendered, marked breaking when the story
+ * spreads fast, with «also reported by» and the other outlets' links.
+ */
+export function renderStoryUpdate(base: { html: string; text: string }, breaking: boolean, others: OtherReport[]): { html: string; text: string } {
+  const listed = others.slice(0, MAX_LISTED_REPORTS);
+  const more = others.length - listed.length;
+  const htmlLinks = listed.map((r) => {
+    const href = safeHref(r.link);
+    return href ? `<a href="${escapeHtml(href)}">${escapeHtml(r.source)}</a>` : escapeHtml(r.source);
+  });
+  const textLinks = listed.map((r) => (r.link ? `${r.source} (${r.link})` : r.source));
+  const tail = more > 0 ? ` and ${more} more` : '';
+  const html = [
+    ...(breaking ? [`<b>${BREAKING_PREFIX}</b>`] : []),
+    base.html,
+    ...(listed.length > 0 ? [`\nAlso reported by: ${htmlLinks.join(', ')}${tail}`] : []),
+  ].join('\n');
+  const text = [...(breaking ? [BREAKING_PREFIX] : []), base.text, ...(listed.length > 0 ? [`\nAlso reported by: ${textLinks.join(', ')}${tail}`] : [])].join('\n');
+  return { html, text };
+}
+
+/** A short reply under the first alert, for a report that adds something (numbers, names). */
+export function renderReply(report: OtherReport & { title: string }, breaking: boolean): { html: string; text: string } {
+  const href = safeHref(report.link);
+  const title = escapeHtml(report.title);
+  const lead = breaking ? `<b>${BREAKING_PREFIX}</b> · ` : '';
+  return {
+    html: `${lead}${escapeHtml(report.source)}: ${href ? `<a href="${escapeHtml(href)}">${title}</a>` : title}`,
+    text: `${breaking ? `${BREAKING_PREFIX} · ` : ''}${report.source}: ${report.title}${report.link ? ` ${report.link}` : ''}`,
+  };
+}

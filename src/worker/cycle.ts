@@ -29,7 +29,7 @@ export interface CycleReport {
   feeds: { ok: number; unchanged: number; failed: number; deferred: number };
   /** bytes of feed bodies downloaded */
   bytes: number;
-  items: { fetched: number; new: number; matched: number; folded: number };
+  items: { fetched: number; new: number; matched: number; folded: number; updated: number };
   alertsQueued: number;
   delivery: DrainReport;
   durationMs: number;
@@ -41,7 +41,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   const report: CycleReport = {
     feeds: { ok: 0, unchanged: 0, failed: 0, deferred: 0 },
     bytes: 0,
-    items: { fetched: 0, new: 0, matched: 0, folded: 0 },
+    items: { fetched: 0, new: 0, matched: 0, folded: 0, updated: 0 },
     alertsQueued: 0,
     delivery: { sent: 0, retried: 0, failed: 0, pending: 0 },
     durationMs: 0,
@@ -130,6 +130,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
       report.items.new += counts.new;
       report.items.matched += counts.matched;
       report.items.folded += counts.folded;
+      report.items.updated += counts.updated;
       report.alertsQueued += counts.alerts;
       log.debug({ feed: feed.url, ...counts }, 'feed processed');
     });
@@ -148,6 +149,9 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     deadline: Date.now() + config.delivery.maxWaitMs,
     ...(signal ? { signal } : {}),
   });
+  // Retention: the store stays bounded; what a pending message still needs is kept.
+  const pruned = await store.prune(Date.now() - config.dedup.retentionMs);
+  if (pruned.items > 0 || pruned.stories > 0) log.info(pruned, 'pruned items and stories past retention');
   report.durationMs = Date.now() - started;
   log.info(report, 'cycle finished');
   return report;

@@ -64,7 +64,12 @@ function assignStories(rules: StoryRules): Map<Labelled, number> {
     const keys = storyKeys(item);
     const print = fingerprint(report.title, report.text, finder);
     let story = keys.map((k) => byKey.get(k)).find((s) => s !== undefined);
-    story ??= findStory({ fingerprint: print, language: report.lang }, index, report.time - 72 * 3600_000, report.time, rules)?.storyId;
+    const since = report.time - 72 * 3600_000;
+    const candidates = {
+      similar: index.similar(print.signature, print.termHashes, since),
+      withNumbers: print.numbers.flatMap((n) => index.withNumber(n, since)),
+    };
+    story ??= findStory({ fingerprint: print, language: report.lang }, candidates, report.time, rules)?.storyId;
     story ??= ++stories;
     for (const k of keys) byKey.set(k, story);
     byItem.set(itemKey, story);

@@ -9,7 +9,7 @@ import { FakeTelegram, FAKE_TOKEN } from '../support/fake-telegram.js';
 
 let telegram: FakeTelegram;
 let sink: TelegramSink;
-const message = { chat: '@chan', threadId: null, html: '<b>Almaty</b> &lt;protest&gt;', text: 'Almaty <protest>' };
+const message = { kind: 'alert' as const, targetMessageId: null, chat: '@chan', threadId: null, html: '<b>Almaty</b> &lt;protest&gt;', text: 'Almaty <protest>' };
 
 beforeEach(async () => {
   telegram = await new FakeTelegram().start();
@@ -61,7 +61,10 @@ describe('drainOutbox', () => {
       items: [],
       newStories: chats.map((chat, i) => ({ title: `s${i}`, link: null, keys: [`k${i}`] })),
       storyKeys: [],
-      outbox: chats.map((chat, i) => ({ story: { newIndex: i }, chat, threadId: null, html: `<b>alert ${i}</b>`, text: `alert ${i}` })),
+      reports: [],
+      outbox: chats.map((chat, i) => ({ story: { newIndex: i }, kind: 'alert' as const, targetId: null, chat, threadId: null, html: `<b>alert ${i}</b>`, text: `alert ${i}` })),
+      outboxRewrites: [],
+      breaking: [],
       fetch: { etag: null, lastModified: null },
     };
     return store.commitFeedBatch(batch);

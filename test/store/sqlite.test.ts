@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, StoreError } from '../../src/store/open.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
+import { MIGRATIONS, SqliteStore } from '../../src/store/sqlite.js';
 import type { FeedBatch } from '../../src/store/store.js';
 
 let dir: string;
@@ -19,10 +19,13 @@ function batch(overrides: Partial<FeedBatch> = {}): FeedBatch {
   return {
     feedUrl: 'https://f.test/rss',
     at: 1_000,
-    items: [{ key: 'g:1', title: 'Story', link: 'https://f.test/1', publishedAt: 900, decision: 'alerted', watchlists: ['w'], story: { newIndex: 0 } }],
+    items: [{ key: 'g:1', title: 'Story', link: 'https://f.test/1', publishedAt: 900, decision: 'alerted', watchlists: ['w'], story: { newIndex: 0 }, contentHash: 'h1' }],
     newStories: [{ title: 'Story', link: 'https://f.test/1', keys: ['u:https://f.test/1'] }],
     storyKeys: [],
-    outbox: [{ story: { newIndex: 0 }, chat: '@chan', threadId: null, html: '<b>Story</b>', text: 'Story' }],
+    reports: [],
+    outbox: [{ story: { newIndex: 0 }, chat: '@chan', threadId: null, html: '<b>Story</b>', text: 'Story', kind: 'alert', targetId: null }],
+    outboxRewrites: [],
+    breaking: [],
     fetch: { etag: '"e1"', lastModified: null },
     ...overrides,
   };
@@ -62,7 +65,7 @@ describe('SqliteStore', () => {
 
   it('writes nothing of a batch that fails half-way', async () => {
     const store = new SqliteStore(':memory:');
-    const broken = batch({ outbox: [{ story: { newIndex: 5 }, chat: '@chan', threadId: null, html: 'x', text: 'x' }] });
+    const broken = batch({ outbox: [{ story: { newIndex: 5 }, chat: '@chan', threadId: null, html: 'x', text: 'x', kind: 'alert', targetId: null }] });
     await expect(store.commitFeedBatch(broken)).rejects.toThrow(/new story 5/u);
     expect(await store.unseenItemKeys('https://f.test/rss', ['g:1'])).toEqual(new Set(['g:1']));
     expect(await store.getFeedState('https://f.test/rss')).toBeNull();
@@ -97,8 +100,22 @@ describe('SqliteStore', () => {
     new SqliteStore(file).close().catch(() => undefined);
     const db = new Database(file);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     db.close();
+  });
+
+  it('upgrades a version 2 database without losing its queued alerts', async () => {
+    const file = join(dir, 'db.sqlite');
+    const db = new Database(file);
+    db.exec(`${MIGRATIONS[0] ?? ''}${MIGRATIONS[1] ?? ''}`);
+    db.pragma('user_version = 2');
+    db.exec(`INSERT INTO stories (id, created_at, title) VALUES (7, 1, 'Story');
+      INSERT INTO outbox (story_id, chat, html, text, next_attempt_at, created_at) VALUES (7, '@chan', '<b>A</b>', 'A', 1, 1);`);
+    db.close();
+    const store = new SqliteStore(file);
+    expect(await store.dueOutbox(10, 10)).toMatchObject([{ storyId: 7, kind: 'alert', chat: '@chan', html: '<b>A</b>', target: null }]);
+    expect((await store.getStory(7))?.alerts).toMatchObject([{ baseHtml: '<b>A</b>', status: 'pending' }]);
+    await store.close();
   });
 
   it('refuses a database from a newer steppewatch', () => {

@@ -14,6 +14,17 @@ export interface DeliveredMessage {
   text: string;
   parse_mode: string | null;
   message_thread_id: number | null;
+  /** the message this one replies to (reply_parameters.message_id) */
+  reply_to: number | null;
+  /** how many times editMessageText changed it; `text` is the latest */
+  edits: number;
+}
+
+function replyTo(body: Record<string, unknown>): number | null {
+  const parameters = body.reply_parameters;
+  if (typeof parameters !== 'object' || parameters === null) return null;
+  const id = (parameters as Record<string, unknown>).message_id;
+  return typeof id === 'number' ? id : null;
 }
 
 export interface ApiCall {
@@ -96,9 +107,32 @@ export class FakeTelegram {
               text,
               parse_mode: typeof body.parse_mode === 'string' ? body.parse_mode : null,
               message_thread_id: typeof body.message_thread_id === 'number' ? body.message_thread_id : null,
+              reply_to: replyTo(body),
+              edits: 0,
             };
             this.messages.push(message);
             return reply(200, { ok: true, result: { message_id: message.message_id, chat: { id: chat }, date: Math.floor(Date.now() / 1000), text: visible } }, method, body);
+          }
+          case 'editMessageText': {
+            const failure = this.down ? { status: 502, description: 'Bad Gateway' } : this.failures.shift();
+            if (failure) {
+              return error(failure.status, failure.description, failure.retryAfter !== undefined ? { retry_after: failure.retryAfter } : undefined);
+            }
+            const chat = String(body.chat_id);
+            const target = this.messages.find((m) => m.chat_id === chat && m.message_id === body.message_id);
+            if (!target) return error(400, 'Bad Request: message to edit not found');
+            const text = typeof body.text === 'string' ? body.text : '';
+            let visible = text;
+            if (body.parse_mode === 'HTML') {
+              const check = checkTelegramHtml(text);
+              if (!check.ok) return error(400, check.error);
+              visible = check.text;
+            }
+            if ([...visible].length > 4096) return error(400, 'Bad Request: MESSAGE_TOO_LONG');
+            if (text === target.text) return error(400, 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message');
+            target.text = text;
+            target.edits++;
+            return reply(200, { ok: true, result: { message_id: target.message_id, chat: { id: chat }, date: Math.floor(Date.now() / 1000), text: visible } }, method, body);
           }
           default:
             return error(404, 'Not Found: method not found');

@@ -14,7 +14,9 @@ const config = parseConfig(
 const feed = { url: 'https://f.test/rss' };
 const poll = (firstPoll: boolean) => ({ firstPoll, etag: null, lastModified: null });
 
-function item(n: number, hoursAgo: number | null, title = `Протест в Алматы: задержаны ${n} человек`): Item {
+// Different stories, so that story folding keeps them apart.
+const STORIES = ['Протест в Алматы', 'Взрыв в Шымкенте', 'Митинг в Жанаозене', 'Беспорядки в Актобе'];
+function item(n: number, hoursAgo: number | null, title = `${STORIES[n % STORIES.length] ?? ''}: задержаны ${n} человек`): Item {
   return {
     id: `g${n}`,
     feedUrl: feed.url,
