@@ -1,10 +1,12 @@
 // `npm run bench`: every figure against a naive baseline in the same run.
 
+import { benchDedup } from './dedup.js';
 import { benchIngest } from './ingest.js';
 import { benchMatch } from './match.js';
 
 process.stdout.write(`steppewatch benchmarks — node ${process.version}, ${process.platform}/${process.arch}\n`);
 benchMatch();
+benchDedup();
 // Loopback answers in microseconds, which no real feed does: the target is judged with a modest
 // simulated latency; the zero-latency run shows the pipeline's raw CPU cost beside it.
 await benchIngest(50);

@@ -53,6 +53,9 @@ export class ReportIndex {
   private terms = new Uint32Array(16 * 1024);
   private termsUsed = 0;
   private termStart: Int32Array;
+  /** per report, the number of the last lookup that met it: each is compared once per lookup */
+  private visited: Uint32Array;
+  private lookups = 0;
   private termCount: Uint16Array;
   /** per band, per bucket: the newest report in it */
   private heads: Int32Array;
@@ -69,6 +72,7 @@ export class ReportIndex {
     this.times = new Float64Array(this.capacity);
     this.termStart = new Int32Array(this.capacity);
     this.termCount = new Uint16Array(this.capacity);
+    this.visited = new Uint32Array(this.capacity);
     this.heads = new Int32Array(BANDS << this.bucketBits).fill(NONE);
     this.next = new Int32Array(this.capacity * BANDS).fill(NONE);
   }
@@ -79,7 +83,7 @@ export class ReportIndex {
 
   /** Bytes held by the typed arrays, for the benchmark's memory figure. */
   get typedBytes(): number {
-    return [this.signatures, this.storyIds, this.times, this.termStart, this.termCount, this.terms, this.heads, this.next].reduce(
+    return [this.signatures, this.storyIds, this.times, this.termStart, this.termCount, this.visited, this.terms, this.heads, this.next].reduce(
       (bytes, array) => bytes + array.byteLength,
       0,
     );
@@ -113,23 +117,38 @@ export class ReportIndex {
   }
 
   /**
-   * The reports recorded at or after `since` that share a band with `signature`, most similar
-   * first; similarity is the exact Jaccard similarity of the term sets.
+   * The reports recorded at or after `since` that share a band with `signature` and whose terms
+   * are at least `minSimilarity` alike (exact Jaccard similarity), most similar first.
    */
-  similar(signature: Uint32Array, termHashes: Uint32Array, since: number): SimilarReport[] {
+  similar(signature: Uint32Array, termHashes: Uint32Array, since: number, minSimilarity = 0): SimilarReport[] {
     const probe = new Uint16Array(SIGNATURE_SIZE);
     for (let i = 0; i < SIGNATURE_SIZE; i++) probe[i] = (signature[i] ?? 0) & 0xffff;
-    const seen = new Set<number>();
+    // In a large index many reports share a band by chance (one common word can do it): the
+    // signatures' agreement, an estimate of the similarity, turns those away before the exact
+    // comparison, with a margin of three standard errors of the estimate.
+    const minAgreement = Math.max(0, Math.floor((minSimilarity - 3 * Math.sqrt(0.25 / SIGNATURE_SIZE)) * SIGNATURE_SIZE));
+    const lookup = ++this.lookups;
     const found: SimilarReport[] = [];
     for (let band = 0; band < BANDS; band++) {
       for (let id = this.heads[this.bucket(band, probe, 0)] ?? NONE; id !== NONE; id = this.next[id * BANDS + band] ?? NONE) {
-        if ((this.times[id] ?? 0) < since) break; // chains run newest first
-        if (seen.has(id) || !this.bandEquals(id, band, probe)) continue;
-        seen.add(id);
-        found.push(this.describe(id, jaccard(termHashes, this.termsOf(id))));
+        if (this.visited[id] === lookup || !this.bandEquals(id, band, probe)) continue;
+        this.visited[id] = lookup;
+        // Chains run newest first, but other bands' reports share the bucket: only a match stops it.
+        if ((this.times[id] ?? 0) < since) break;
+        if (this.agreement(id, probe) < minAgreement) continue;
+        const similarity = jaccard(termHashes, this.termsOf(id));
+        if (similarity >= minSimilarity) found.push(this.describe(id, similarity));
       }
     }
     return found.sort((a, b) => b.similarity - a.similarity);
+  }
+
+  /** How many signature values report `id` shares with the probe. */
+  private agreement(id: number, probe: Uint16Array): number {
+    let same = 0;
+    const base = id * SIGNATURE_SIZE;
+    for (let i = 0; i < SIGNATURE_SIZE; i++) if (this.signatures[base + i] === probe[i]) same++;
+    return same;
   }
 
   /** The reports recorded at or after `since` that mention `number`. */
@@ -214,13 +233,14 @@ export class ReportIndex {
     const termCount = new Uint16Array(this.capacity);
     termCount.set(this.termCount);
     this.termCount = termCount;
+    this.visited = new Uint32Array(this.capacity);
     this.heads = new Int32Array(BANDS << this.bucketBits).fill(NONE);
     this.next = new Int32Array(this.capacity * BANDS).fill(NONE);
     for (let id = 0; id < this.count; id++) this.link(id);
   }
 }
 
-/** Buckets per band: one per four reports the index has room for, so chains stay a few long. */
+/** Buckets per band: one per report the index has room for, so chains stay about one long. */
 function bitsFor(capacity: number): number {
-  return Math.min(22, Math.max(6, Math.ceil(Math.log2(capacity)) - 2));
+  return Math.min(22, Math.max(8, Math.ceil(Math.log2(capacity))));
 }

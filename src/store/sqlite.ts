@@ -358,8 +358,8 @@ export class SqliteStore implements Store {
     return index;
   }
 
-  async similarReports(signature: Uint32Array, termHashes: Uint32Array, since: number): Promise<SimilarReport[]> {
-    return this.reportIndex().similar(signature, termHashes, since);
+  async similarReports(signature: Uint32Array, termHashes: Uint32Array, since: number, minSimilarity: number): Promise<SimilarReport[]> {
+    return this.reportIndex().similar(signature, termHashes, since, minSimilarity);
   }
 
   async reportsWithNumbers(numbers: string[], since: number): Promise<SimilarReport[]> {

@@ -224,7 +224,7 @@ export async function processFeed(
       const verdict = findStory(
         probe,
         {
-          similar: await store.similarReports(print.signature, print.termHashes, since),
+          similar: await store.similarReports(print.signature, print.termHashes, since, rules.threshold),
           withNumbers: rules.crossLanguage ? await store.reportsWithNumbers(print.numbers, crossSince) : [],
         },
         now,

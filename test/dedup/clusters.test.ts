@@ -66,7 +66,7 @@ function assignStories(rules: StoryRules): Map<Labelled, number> {
     let story = keys.map((k) => byKey.get(k)).find((s) => s !== undefined);
     const since = report.time - 72 * 3600_000;
     const candidates = {
-      similar: index.similar(print.signature, print.termHashes, since),
+      similar: index.similar(print.signature, print.termHashes, since, rules.threshold),
       withNumbers: print.numbers.flatMap((n) => index.withNumber(n, since)),
     };
     story ??= findStory({ fingerprint: print, language: report.lang }, candidates, report.time, rules)?.storyId;
