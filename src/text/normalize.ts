@@ -216,22 +216,13 @@ export function foldWords(input: string): FoldedWords {
       changed = true;
       code = FOLD_TO[code] ?? code;
       cls = LETTER;
-    } else if (cls === SURROGATE) {
+    }
+    let low = -1; // the second half of a character outside the BMP, which goes out with the first
+    if (cls === SURROGATE) {
       const char = String.fromCodePoint(text.codePointAt(i) ?? code);
       if (char.toLowerCase() !== char) return words.fromWords(tokenize(normalizeText(text)));
       cls = ASTRAL_LETTER.test(char) ? LETTER : ASTRAL_DIGIT.test(char) ? DIGIT : SEPARATOR;
-      if (char.length === 2) {
-        // The high half goes out here, the low half with the loop's next round as any letter would.
-        if (cls !== kind) {
-          if (kind !== SEPARATOR) words.endWord(length, hash);
-          if (cls !== SEPARATOR) words.startWord(length);
-          kind = cls;
-          hash = 0;
-        }
-        hash = (Math.imul(hash, 31) + code) | 0;
-        out[length++] = code;
-        code = text.charCodeAt(++i);
-      }
+      if (char.length === 2) low = text.charCodeAt(++i);
     }
     if (cls !== kind) {
       if (kind !== SEPARATOR) words.endWord(length, hash);
@@ -241,6 +232,10 @@ export function foldWords(input: string): FoldedWords {
     }
     hash = (Math.imul(hash, 31) + code) | 0;
     out[length++] = code;
+    if (low !== -1) {
+      hash = (Math.imul(hash, 31) + low) | 0;
+      out[length++] = low;
+    }
   }
   if (kind !== SEPARATOR) words.endWord(length, hash);
   if (changed) words.setFolded(length);

@@ -20,6 +20,12 @@ export interface DeliveredMessage {
   edits: number;
 }
 
+/** The text a message shows once Telegram has parsed its HTML, or the error it answers. */
+function visibleText(body: Record<string, unknown>): { ok: true; text: string } | { ok: false; error: string } {
+  const text = typeof body.text === 'string' ? body.text : '';
+  return body.parse_mode === 'HTML' ? checkTelegramHtml(text) : { ok: true, text };
+}
+
 function replyTo(body: Record<string, unknown>): number | null {
   const parameters = body.reply_parameters;
   if (typeof parameters !== 'object' || parameters === null) return null;
@@ -93,14 +99,10 @@ export class FakeTelegram {
             const chat = String(body.chat_id);
             if (this.blocked.has(chat)) return error(403, 'Forbidden: bot was blocked by the user');
             const text = typeof body.text === 'string' ? body.text : '';
-            let visible = text;
-            if (body.parse_mode === 'HTML') {
-              const check = checkTelegramHtml(text);
-              if (!check.ok) return error(400, check.error);
-              visible = check.text;
-            }
-            if (visible.trim().length === 0) return error(400, 'Bad Request: message text is empty');
-            if ([...visible].length > 4096) return error(400, 'Bad Request: message is too long');
+            const visible = visibleText(body);
+            if (!visible.ok) return error(400, visible.error);
+            if (visible.text.trim().length === 0) return error(400, 'Bad Request: message text is empty');
+            if ([...visible.text].length > 4096) return error(400, 'Bad Request: message is too long');
             const message: DeliveredMessage = {
               message_id: this.nextMessageId++,
               chat_id: chat,
@@ -111,7 +113,7 @@ export class FakeTelegram {
               edits: 0,
             };
             this.messages.push(message);
-            return reply(200, { ok: true, result: { message_id: message.message_id, chat: { id: chat }, date: Math.floor(Date.now() / 1000), text: visible } }, method, body);
+            return reply(200, { ok: true, result: { message_id: message.message_id, chat: { id: chat }, date: Math.floor(Date.now() / 1000), text: visible.text } }, method, body);
           }
           case 'editMessageText': {
             const failure = this.down ? { status: 502, description: 'Bad Gateway' } : this.failures.shift();
@@ -122,17 +124,13 @@ export class FakeTelegram {
             const target = this.messages.find((m) => m.chat_id === chat && m.message_id === body.message_id);
             if (!target) return error(400, 'Bad Request: message to edit not found');
             const text = typeof body.text === 'string' ? body.text : '';
-            let visible = text;
-            if (body.parse_mode === 'HTML') {
-              const check = checkTelegramHtml(text);
-              if (!check.ok) return error(400, check.error);
-              visible = check.text;
-            }
-            if ([...visible].length > 4096) return error(400, 'Bad Request: MESSAGE_TOO_LONG');
+            const visible = visibleText(body);
+            if (!visible.ok) return error(400, visible.error);
+            if ([...visible.text].length > 4096) return error(400, 'Bad Request: MESSAGE_TOO_LONG');
             if (text === target.text) return error(400, 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message');
             target.text = text;
             target.edits++;
-            return reply(200, { ok: true, result: { message_id: target.message_id, chat: { id: chat }, date: Math.floor(Date.now() / 1000), text: visible } }, method, body);
+            return reply(200, { ok: true, result: { message_id: target.message_id, chat: { id: chat }, date: Math.floor(Date.now() / 1000), text: visible.text } }, method, body);
           }
           default:
             return error(404, 'Not Found: method not found');
