@@ -5,11 +5,14 @@ import { createHash } from 'node:crypto';
 import type { Item } from '../feeds/item.js';
 import { normalizeTokens } from '../text/normalize.js';
 
-const TRACKING_PARAMS = /^(utm_.*|fbclid|gclid|yclid|dclid|msclkid|mc_cid|mc_eid|igshid|ref|ref_src|_ga|share|from)$/iu;
+const TRACKING_PARAMS = /^(utm_.*|fbclid|gclid|yclid|dclid|msclkid|mc_cid|mc_eid|igshid|ref|ref_src|_ga|share|from|amp|outputtype)$/iu;
+// The AMP copy of a page: /amp/ as a path segment, a trailing /amp, or .amp before the extension.
+const AMP_SEGMENT = /\/amp(?=\/|$)/giu;
+const AMP_SUFFIX = /\.amp(?=\.[a-z0-9]+$|$)/iu;
 
 /**
- * The URL with what does not change the page removed: fragment, tracking parameters, default
- * port, trailing slash; host lower-cased and remaining parameters sorted.
+ * The URL with what does not change the page removed: fragment, tracking parameters, AMP
+ * variants, default port, trailing slash; host lower-cased and remaining parameters sorted.
  */
 export function canonicalUrl(link: string): string {
   let url: URL;
@@ -22,7 +25,8 @@ export function canonicalUrl(link: string): string {
   const kept = [...url.searchParams].filter(([name]) => !TRACKING_PARAMS.test(name));
   kept.sort(([a, av], [b, bv]) => (a === b ? av.localeCompare(bv) : a.localeCompare(b)));
   url.search = new URLSearchParams(kept).toString();
-  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/u, '') : '';
+  const unamped = url.pathname.replace(AMP_SEGMENT, '').replace(AMP_SUFFIX, '');
+  const path = unamped.length > 1 ? unamped.replace(/\/+$/u, '') : '';
   // URL already lower-cases scheme and host and drops default ports.
   return `${url.protocol}//${url.host}${path}${url.search}`;
 }

@@ -15,6 +15,16 @@ describe('canonicalUrl', () => {
     expect(canonicalUrl('https://example.test/a?gclid=1&yclid=2&ref=tw')).toBe('https://example.test/a');
   });
 
+  it('folds the AMP copy of a page into the page', () => {
+    const page = 'https://news.example.test/world/almaty-protest';
+    for (const amp of [`${page}/amp`, `${page}/amp/`, `${page}?amp`, `${page}?amp=1`, 'https://news.example.test/amp/world/almaty-protest', `${page}.amp`]) {
+      expect(canonicalUrl(amp), amp).toBe(page);
+    }
+    expect(canonicalUrl('https://news.example.test/world/story.amp.html')).toBe('https://news.example.test/world/story.html');
+    // A word that merely starts with "amp" is left alone.
+    expect(canonicalUrl('https://news.example.test/ampere/news')).toBe('https://news.example.test/ampere/news');
+  });
+
   it('keeps parameters that choose the page', () => {
     expect(canonicalUrl('https://example.test/news.php?id=42')).toBe('https://example.test/news.php?id=42');
   });
