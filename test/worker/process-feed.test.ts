@@ -71,3 +71,58 @@ describe('processFeed', () => {
     await store.close();
   });
 });
+
+describe('further reports of an alerted story, per channel', () => {
+  const channelsConfig = (updates: string) =>
+    parseConfig(
+      `feeds:\n  - url: https://a.test/rss\n  - url: https://b.test/rss\nchannels:\n  - chat: "@chan"\n    watchlists: [kazakhstan-unrest]\n    updates: ${updates}\n`,
+      'test.yaml',
+      {},
+    );
+  const report = (feedUrl: string, n: number, text: string): Item => ({
+    ...item(n, 1, 'Protesters storm Almaty city hall as Kazakh unrest spreads'),
+    feedUrl,
+    link: `${feedUrl}/${n}`,
+    language: 'en',
+    text,
+  });
+
+  /** The first outlet's alert, delivered; then a second outlet's report of the story. */
+  async function secondReport(updates: string, text: string) {
+    const cfg = channelsConfig(updates);
+    const store = new SqliteStore(':memory:');
+    const first = await processFeed({ url: 'https://a.test/rss', name: 'A' }, parsed([report('https://a.test', 1, 'Protesters stormed the city hall in Almaty and set it on fire.')]), poll(false), cfg, store, NOW);
+    await store.commitFeedBatch(first.batch);
+    const [alert] = await store.dueOutbox(NOW, 10);
+    await store.markSent(alert?.id ?? 0, 42, NOW);
+    const second = await processFeed({ url: 'https://b.test/rss', name: 'B' }, parsed([report('https://b.test', 2, text)]), poll(false), cfg, store, NOW + 60_000);
+    await store.close();
+    return second.batch;
+  }
+
+  it('reply: a short reply under the alert when the report adds numbers', async () => {
+    const batch = await secondReport('reply', 'Protesters stormed the city hall in Almaty and set it on fire; 8 police were killed.');
+    expect(batch.items[0]?.decision).toBe('folded');
+    expect(batch.outbox).toMatchObject([{ kind: 'reply', chat: '@chan' }]);
+    expect(batch.outbox[0]?.html).toContain('B: <a href="https://b.test/2">');
+  });
+
+  it('reply: nothing when the report adds nothing', async () => {
+    const batch = await secondReport('reply', 'Protesters stormed the city hall in Almaty and set it on fire.');
+    expect(batch.items[0]?.decision).toBe('folded');
+    expect(batch.outbox).toEqual([]);
+  });
+
+  it('silent: the story folds and the channel hears nothing more', async () => {
+    const batch = await secondReport('silent', 'Protesters stormed the city hall in Almaty and set it on fire; 8 police were killed.');
+    expect(batch.items[0]?.decision).toBe('folded');
+    expect(batch.outbox).toEqual([]);
+    expect(batch.outboxRewrites).toEqual([]);
+  });
+
+  it('edit: one edit of the alert listing the other outlet', async () => {
+    const batch = await secondReport('edit', 'Protesters stormed the city hall in Almaty and set it on fire.');
+    expect(batch.outbox).toMatchObject([{ kind: 'edit', chat: '@chan' }]);
+    expect(batch.outbox[0]?.html).toContain('Also reported by: <a href="https://b.test/2">B</a>');
+  });
+});
