@@ -56,6 +56,8 @@ export interface Fingerprint {
   numbers: string[];
   /** MinHash of `terms` */
   signature: Uint32Array;
+  /** which LSH bands carry more than one term (see MinHash) */
+  bands: number;
   /** a 32-bit hash of each term, sorted: the exact similarity, cheaply */
   termHashes: Uint32Array;
 }
@@ -119,17 +121,45 @@ function remix(hash: number, seed: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** MinHash signature of a set of terms: position i holds the least of the i-th hash over the terms. */
-export function minHash(terms: readonly string[]): Uint32Array {
+/** Signature values per LSH band (see report-index.ts). */
+export const BAND_ROWS = 2;
+
+export interface MinHash {
+  /** position i holds the least of the i-th hash over the terms */
+  signature: Uint32Array;
+  /**
+   * bit b set when band b's values come from different terms. A band whose values one term gave
+   * says only that the term is shared, and one shared common word («Kazakhstan») is no sign of
+   * one story: such bands are not used to find candidates.
+   */
+  bands: number;
+}
+
+/** MinHash of a set of terms. */
+export function minHash(terms: readonly string[]): MinHash {
   const signature = new Uint32Array(SIGNATURE_SIZE).fill(0xffffffff);
-  for (const term of terms) {
+  const argmin = new Int32Array(SIGNATURE_SIZE).fill(-1);
+  terms.forEach((term, t) => {
     const hash = termHash(term);
     for (let i = 0; i < SIGNATURE_SIZE; i++) {
       const h = remix(hash, SEEDS[i] ?? 0);
-      if (h < (signature[i] ?? 0)) signature[i] = h;
+      if (h < (signature[i] ?? 0)) {
+        signature[i] = h;
+        argmin[i] = t;
+      }
+    }
+  });
+  let bands = 0;
+  for (let b = 0; b < SIGNATURE_SIZE / BAND_ROWS; b++) {
+    const first = argmin[b * BAND_ROWS] ?? -1;
+    for (let r = 1; r < BAND_ROWS; r++) {
+      if ((argmin[b * BAND_ROWS + r] ?? -1) !== first) {
+        bands |= 1 << b;
+        break;
+      }
     }
   }
-  return signature;
+  return { signature, bands: bands >>> 0 };
 }
 
 /** The sorted, distinct hashes of a set of terms. */
@@ -159,5 +189,5 @@ export function jaccard(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function fingerprint(title: string, text: string, finder: EntityFinder | null): Fingerprint {
   const found = finder ? finder.find(title, text) : { names: [], forms: new Set<string>() };
   const { terms, numbers } = reportTerms(title, text, found.names, found.forms);
-  return { terms, entities: found.names, numbers, signature: minHash(terms), termHashes: termHashes(terms) };
+  return { terms, entities: found.names, numbers, ...minHash(terms), termHashes: termHashes(terms) };
 }

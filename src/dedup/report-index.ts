@@ -9,9 +9,8 @@
 // as chains of report numbers, newest first, so a lookup stops at the first report older than
 // its window.
 
-import { jaccard, SIGNATURE_SIZE } from './fingerprint.js';
+import { BAND_ROWS as ROWS, jaccard, SIGNATURE_SIZE } from './fingerprint.js';
 
-const ROWS = 2; // signature values per band
 const BANDS = SIGNATURE_SIZE / ROWS;
 const NONE = -1;
 
@@ -23,6 +22,8 @@ export interface IndexedReport {
   language: string | null;
   /** MinHash signature (SIGNATURE_SIZE values; only the low 16 bits are kept) */
   signature: Uint32Array;
+  /** the bands worth indexing (see MinHash.bands) */
+  bands: number;
   /** sorted term hashes, for the exact similarity of candidates */
   termHashes: Uint32Array;
   entities: readonly string[];
@@ -46,6 +47,7 @@ export class ReportIndex {
   private signatures: Uint16Array;
   private storyIds: Int32Array;
   private times: Float64Array;
+  private bandMasks: Uint32Array;
   private languages: Array<string | null> = [];
   private entities: Array<readonly string[]> = [];
   private numbers: Array<readonly string[]> = [];
@@ -59,7 +61,7 @@ export class ReportIndex {
   private termCount: Uint16Array;
   /** per band, per bucket: the newest report in it */
   private heads: Int32Array;
-  /** per report, per band: the next older report in the same bucket */
+  /** per report, per band: the next older report in the same bucket, and the band's key */
   private next: Int32Array;
   /** number → the reports mentioning it, oldest first: how reports in other languages meet */
   private byNumber = new Map<string, number[]>();
@@ -70,11 +72,12 @@ export class ReportIndex {
     this.signatures = new Uint16Array(this.capacity * SIGNATURE_SIZE);
     this.storyIds = new Int32Array(this.capacity);
     this.times = new Float64Array(this.capacity);
+    this.bandMasks = new Uint32Array(this.capacity);
     this.termStart = new Int32Array(this.capacity);
     this.termCount = new Uint16Array(this.capacity);
     this.visited = new Uint32Array(this.capacity);
     this.heads = new Int32Array(BANDS << this.bucketBits).fill(NONE);
-    this.next = new Int32Array(this.capacity * BANDS).fill(NONE);
+    this.next = new Int32Array(this.capacity * BANDS * 2).fill(NONE);
   }
 
   get size(): number {
@@ -83,7 +86,7 @@ export class ReportIndex {
 
   /** Bytes held by the typed arrays, for the benchmark's memory figure. */
   get typedBytes(): number {
-    return [this.signatures, this.storyIds, this.times, this.termStart, this.termCount, this.visited, this.terms, this.heads, this.next].reduce(
+    return [this.signatures, this.storyIds, this.times, this.bandMasks, this.termStart, this.termCount, this.visited, this.terms, this.heads, this.next].reduce(
       (bytes, array) => bytes + array.byteLength,
       0,
     );
@@ -95,6 +98,7 @@ export class ReportIndex {
     for (let i = 0; i < SIGNATURE_SIZE; i++) this.signatures[id * SIGNATURE_SIZE + i] = (report.signature[i] ?? 0) & 0xffff;
     this.storyIds[id] = report.storyId;
     this.times[id] = report.at;
+    this.bandMasks[id] = report.bands;
     this.languages[id] = report.language;
     this.entities[id] = report.entities;
     this.numbers[id] = report.numbers;
@@ -120,7 +124,7 @@ export class ReportIndex {
    * The reports recorded at or after `since` that share a band with `signature` and whose terms
    * are at least `minSimilarity` alike (exact Jaccard similarity), most similar first.
    */
-  similar(signature: Uint32Array, termHashes: Uint32Array, since: number, minSimilarity = 0): SimilarReport[] {
+  similar(signature: Uint32Array, bands: number, termHashes: Uint32Array, since: number, minSimilarity = 0): SimilarReport[] {
     const probe = new Uint16Array(SIGNATURE_SIZE);
     for (let i = 0; i < SIGNATURE_SIZE; i++) probe[i] = (signature[i] ?? 0) & 0xffff;
     // In a large index many reports share a band by chance (one common word can do it): the
@@ -130,8 +134,11 @@ export class ReportIndex {
     const lookup = ++this.lookups;
     const found: SimilarReport[] = [];
     for (let band = 0; band < BANDS; band++) {
-      for (let id = this.heads[this.bucket(band, probe, 0)] ?? NONE; id !== NONE; id = this.next[id * BANDS + band] ?? NONE) {
-        if (this.visited[id] === lookup || !this.bandEquals(id, band, probe)) continue;
+      if ((bands & (1 << band)) === 0) continue;
+      const key = bandKey(probe, band * ROWS);
+      for (let id = this.heads[this.bucket(band, key)] ?? NONE; id !== NONE; id = this.next[(id * BANDS + band) * 2] ?? NONE) {
+        // The band's values sit beside the link: a chain is walked without reading signatures.
+        if (this.next[(id * BANDS + band) * 2 + 1] !== key || this.visited[id] === lookup) continue;
         this.visited[id] = lookup;
         // Chains run newest first, but other bands' reports share the bucket: only a match stops it.
         if ((this.times[id] ?? 0) < since) break;
@@ -170,7 +177,7 @@ export class ReportIndex {
       if ((this.times[id] ?? 0) < before) continue;
       const signature = new Uint32Array(SIGNATURE_SIZE);
       for (let i = 0; i < SIGNATURE_SIZE; i++) signature[i] = this.signatures[id * SIGNATURE_SIZE + i] ?? 0;
-      kept.push({ ...this.describe(id, 0), signature, termHashes: this.termsOf(id).slice() });
+      kept.push({ ...this.describe(id, 0), signature, bands: this.bandMasks[id] ?? 0, termHashes: this.termsOf(id).slice() });
     }
     const fresh = new ReportIndex(Math.max(1024, kept.length * 2));
     for (const report of kept) fresh.add(report);
@@ -188,16 +195,8 @@ export class ReportIndex {
     };
   }
 
-  private bucket(band: number, signature: Uint16Array, offset: number): number {
-    const a = signature[offset + band * ROWS] ?? 0;
-    const b = signature[offset + band * ROWS + 1] ?? 0;
-    const hash = Math.imul((a << 16) | b, 0x9e3779b1) >>> (32 - this.bucketBits);
-    return (band << this.bucketBits) | hash;
-  }
-
-  private bandEquals(id: number, band: number, probe: Uint16Array): boolean {
-    const base = id * SIGNATURE_SIZE + band * ROWS;
-    return this.signatures[base] === probe[band * ROWS] && this.signatures[base + 1] === probe[band * ROWS + 1];
+  private bucket(band: number, key: number): number {
+    return (band << this.bucketBits) | (Math.imul(key, 0x9e3779b1) >>> (32 - this.bucketBits));
   }
 
   private termsOf(id: number): Uint32Array {
@@ -207,9 +206,13 @@ export class ReportIndex {
 
   /** Puts report `id` at the head of its bucket in every band. */
   private link(id: number): void {
+    const bands = this.bandMasks[id] ?? 0;
     for (let band = 0; band < BANDS; band++) {
-      const bucket = this.bucket(band, this.signatures, id * SIGNATURE_SIZE);
-      this.next[id * BANDS + band] = this.heads[bucket] ?? NONE;
+      if ((bands & (1 << band)) === 0) continue;
+      const key = bandKey(this.signatures, id * SIGNATURE_SIZE + band * ROWS);
+      const bucket = this.bucket(band, key);
+      this.next[(id * BANDS + band) * 2] = this.heads[bucket] ?? NONE;
+      this.next[(id * BANDS + band) * 2 + 1] = key;
       this.heads[bucket] = id;
     }
   }
@@ -227,6 +230,9 @@ export class ReportIndex {
     const times = new Float64Array(this.capacity);
     times.set(this.times);
     this.times = times;
+    const bandMasks = new Uint32Array(this.capacity);
+    bandMasks.set(this.bandMasks);
+    this.bandMasks = bandMasks;
     const termStart = new Int32Array(this.capacity);
     termStart.set(this.termStart);
     this.termStart = termStart;
@@ -235,9 +241,14 @@ export class ReportIndex {
     this.termCount = termCount;
     this.visited = new Uint32Array(this.capacity);
     this.heads = new Int32Array(BANDS << this.bucketBits).fill(NONE);
-    this.next = new Int32Array(this.capacity * BANDS).fill(NONE);
+    this.next = new Int32Array(this.capacity * BANDS * 2).fill(NONE);
     for (let id = 0; id < this.count; id++) this.link(id);
   }
+}
+
+/** A band's two 16-bit values as one 32-bit key: equal keys, equal bands. */
+function bandKey(signature: Uint16Array, at: number): number {
+  return (((signature[at] ?? 0) << 16) | (signature[at + 1] ?? 0)) | 0;
 }
 
 /** Buckets per band: one per report the index has room for, so chains stay about one long. */

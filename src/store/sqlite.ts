@@ -93,6 +93,7 @@ export const MIGRATIONS: string[] = [
     title TEXT NOT NULL,
     language TEXT,
     signature BLOB NOT NULL,
+    bands INTEGER NOT NULL,
     term_hashes BLOB NOT NULL,
     entities TEXT NOT NULL,
     numbers TEXT NOT NULL
@@ -334,11 +335,12 @@ export class SqliteStore implements Store {
   private reportIndex(): ReportIndex {
     if (this.reports) return this.reports;
     const index = new ReportIndex();
-    const rows = this.sql('SELECT story_id, at, language, signature, term_hashes, entities, numbers FROM story_reports ORDER BY at, id').iterate() as IterableIterator<{
+    const rows = this.sql('SELECT story_id, at, language, signature, bands, term_hashes, entities, numbers FROM story_reports ORDER BY at, id').iterate() as IterableIterator<{
       story_id: number;
       at: number;
       language: string | null;
       signature: Buffer;
+      bands: number;
       term_hashes: Buffer;
       entities: string;
       numbers: string;
@@ -349,6 +351,7 @@ export class SqliteStore implements Store {
         at: row.at,
         language: row.language,
         signature: uint32s(row.signature),
+        bands: row.bands >>> 0,
         termHashes: uint32s(row.term_hashes),
         entities: JSON.parse(row.entities) as string[],
         numbers: JSON.parse(row.numbers) as string[],
@@ -358,8 +361,8 @@ export class SqliteStore implements Store {
     return index;
   }
 
-  async similarReports(signature: Uint32Array, termHashes: Uint32Array, since: number, minSimilarity: number): Promise<SimilarReport[]> {
-    return this.reportIndex().similar(signature, termHashes, since, minSimilarity);
+  async similarReports(signature: Uint32Array, bands: number, termHashes: Uint32Array, since: number, minSimilarity: number): Promise<SimilarReport[]> {
+    return this.reportIndex().similar(signature, bands, termHashes, since, minSimilarity);
   }
 
   async reportsWithNumbers(numbers: string[], since: number): Promise<SimilarReport[]> {
@@ -398,8 +401,8 @@ export class SqliteStore implements Store {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertReport = this.sql(
-      `INSERT INTO story_reports (story_id, at, source, link, title, language, signature, term_hashes, entities, numbers)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO story_reports (story_id, at, source, link, title, language, signature, bands, term_hashes, entities, numbers)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const rewriteOutbox = this.sql(`UPDATE outbox SET html = ?, text = ? WHERE id = ? AND status = 'pending'`);
     const markBreaking = this.sql('UPDATE stories SET breaking_at = COALESCE(breaking_at, ?) WHERE id = ?');
@@ -449,6 +452,7 @@ export class SqliteStore implements Store {
           report.title,
           report.language,
           bytesOf(report.signature),
+          report.bands,
           bytesOf(report.termHashes),
           JSON.stringify(report.entities),
           JSON.stringify(report.numbers),

@@ -49,6 +49,8 @@ export interface StoryReport {
   title: string;
   language: string | null;
   signature: Uint32Array;
+  /** which LSH bands carry more than one term */
+  bands: number;
   termHashes: Uint32Array;
   entities: string[];
   numbers: string[];
@@ -164,7 +166,7 @@ export interface Store {
   findStory(keys: string[], since: number): Promise<StoryMatch | null>;
   getStory(id: number): Promise<StoryMatch | null>;
   /** recent reports whose fingerprints are like this one (see dedup/report-index.ts) */
-  similarReports(signature: Uint32Array, termHashes: Uint32Array, since: number, minSimilarity: number): Promise<SimilarReport[]>;
+  similarReports(signature: Uint32Array, bands: number, termHashes: Uint32Array, since: number, minSimilarity: number): Promise<SimilarReport[]>;
   /** recent reports that mention one of `numbers` */
   reportsWithNumbers(numbers: string[], since: number): Promise<SimilarReport[]>;
   /** forgets items, stories and reports older than `before` that nothing pending needs */

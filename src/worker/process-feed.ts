@@ -224,7 +224,7 @@ export async function processFeed(
       const verdict = findStory(
         probe,
         {
-          similar: await store.similarReports(print.signature, print.termHashes, since, rules.threshold),
+          similar: await store.similarReports(print.signature, print.bands, print.termHashes, since, rules.threshold),
           withNumbers: rules.crossLanguage ? await store.reportsWithNumbers(print.numbers, crossSince) : [],
         },
         now,
@@ -249,7 +249,7 @@ export async function processFeed(
         print.entities.some((e) => !story.reports.some((r) => r.entities.includes(e))));
     const newOutlet = story.reports.length > 0 && !story.reports.some((r) => r.source === source);
     story.reports.push(report);
-    batch.reports.push({ story: story.ref, title: item.title, language: item.language, signature: print.signature, termHashes: print.termHashes, ...report });
+    batch.reports.push({ story: story.ref, title: item.title, language: item.language, signature: print.signature, bands: print.bands, termHashes: print.termHashes, ...report });
     batchReports.push({
       story,
       report: { storyId: 0, at: now, language: item.language, similarity: 0, entities: print.entities, numbers: print.numbers },

@@ -66,14 +66,14 @@ function assignStories(rules: StoryRules): Map<Labelled, number> {
     let story = keys.map((k) => byKey.get(k)).find((s) => s !== undefined);
     const since = report.time - 72 * 3600_000;
     const candidates = {
-      similar: index.similar(print.signature, print.termHashes, since, rules.threshold),
+      similar: index.similar(print.signature, print.bands, print.termHashes, since, rules.threshold),
       withNumbers: print.numbers.flatMap((n) => index.withNumber(n, since)),
     };
     story ??= findStory({ fingerprint: print, language: report.lang }, candidates, report.time, rules)?.storyId;
     story ??= ++stories;
     for (const k of keys) byKey.set(k, story);
     byItem.set(itemKey, story);
-    index.add({ storyId: story, at: report.time, language: report.lang, signature: print.signature, termHashes: print.termHashes, entities: print.entities, numbers: print.numbers });
+    index.add({ storyId: story, at: report.time, language: report.lang, signature: print.signature, bands: print.bands, termHashes: print.termHashes, entities: print.entities, numbers: print.numbers });
     assigned.set(report, story);
   }
   return assigned;
