@@ -13,6 +13,8 @@ import { BAND_ROWS as ROWS, jaccard, SIGNATURE_SIZE } from './fingerprint.js';
 
 const BANDS = SIGNATURE_SIZE / ROWS;
 const NONE = -1;
+/** Reports sharing a band with the probe that a lookup reads, newest first (see `similar`). */
+const MAX_PER_BAND = 16;
 
 /** A report as the index keeps it. */
 export interface IndexedReport {
@@ -122,7 +124,8 @@ export class ReportIndex {
 
   /**
    * The reports recorded at or after `since` that share a band with `signature` and whose terms
-   * are at least `minSimilarity` alike (exact Jaccard similarity), most similar first.
+   * are at least `minSimilarity` alike (exact Jaccard similarity), the most similar of each
+   * story, most similar first.
    */
   similar(signature: Uint32Array, bands: number, termHashes: Uint32Array, since: number, minSimilarity = 0): SimilarReport[] {
     const probe = new Uint16Array(SIGNATURE_SIZE);
@@ -132,22 +135,28 @@ export class ReportIndex {
     // comparison, with a margin of three standard errors of the estimate.
     const minAgreement = Math.max(0, Math.floor((minSimilarity - 3 * Math.sqrt(0.25 / SIGNATURE_SIZE)) * SIGNATURE_SIZE));
     const lookup = ++this.lookups;
-    const found: SimilarReport[] = [];
+    // The best report of each story: a story told a thousand times is one answer.
+    const best = new Map<number, SimilarReport>();
     for (let band = 0; band < BANDS; band++) {
       if ((bands & (1 << band)) === 0) continue;
       const key = bandKey(probe, band * ROWS);
+      let examined = 0;
       for (let id = this.heads[this.bucket(band, key)] ?? NONE; id !== NONE; id = this.next[(id * BANDS + band) * 2] ?? NONE) {
         // The band's values sit beside the link: a chain is walked without reading signatures.
         if (this.next[(id * BANDS + band) * 2 + 1] !== key || this.visited[id] === lookup) continue;
+        // The newest reports sharing a band are enough to know their stories: a story copied
+        // thousands of times must not make each new copy compare itself with every one.
+        if (++examined > MAX_PER_BAND) break;
         this.visited[id] = lookup;
         // Chains run newest first, but other bands' reports share the bucket: only a match stops it.
         if ((this.times[id] ?? 0) < since) break;
         if (this.agreement(id, probe) < minAgreement) continue;
         const similarity = jaccard(termHashes, this.termsOf(id));
-        if (similarity >= minSimilarity) found.push(this.describe(id, similarity));
+        const storyId = this.storyIds[id] ?? 0;
+        if (similarity >= minSimilarity && similarity > (best.get(storyId)?.similarity ?? -1)) best.set(storyId, this.describe(id, similarity));
       }
     }
-    return found.sort((a, b) => b.similarity - a.similarity);
+    return [...best.values()].sort((a, b) => b.similarity - a.similarity);
   }
 
   /** How many signature values report `id` shares with the probe. */

@@ -98,7 +98,7 @@ export const MIGRATIONS: string[] = [
     entities TEXT NOT NULL,
     numbers TEXT NOT NULL
   );
-  CREATE INDEX story_reports_story ON story_reports(story_id);
+  CREATE INDEX story_reports_story ON story_reports(story_id, at, id);
   CREATE INDEX story_reports_at ON story_reports(at);
   CREATE INDEX stories_created ON stories(created_at);
   CREATE INDEX items_seen ON items(first_seen_at);
@@ -132,6 +132,9 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX outbox_target ON outbox(target_id);
   `,
 ];
+
+/** How many of a story's newest reports are read to keep its alert current (plus its first). */
+const STORY_REPORTS_READ = 30;
 
 // A poll that worked ends any run of failures.
 const FEED_HEALTHY = `consecutive_failures = 0, last_error = NULL, next_poll_at = NULL, failing_since = NULL, failure_reported_at = NULL`;
@@ -314,7 +317,20 @@ export class SqliteStore implements Store {
       }),
     );
     const reports = (
-      this.sql('SELECT at, source, link, entities, numbers FROM story_reports WHERE story_id = ? ORDER BY at, id').all(id) as Array<{
+      // The first report (the alert's) and the newest ones: a story that has gathered thousands of
+      // reports must not cost thousands of rows each time it gathers one more.
+      this
+        .sql(
+          `SELECT at, source, link, entities, numbers FROM (
+             SELECT id, at, source, link, entities, numbers FROM story_reports WHERE story_id = @id
+             AND id NOT IN (SELECT id FROM story_reports WHERE story_id = @id ORDER BY at, id LIMIT 1)
+             ORDER BY at DESC, id DESC LIMIT ${STORY_REPORTS_READ}
+           )
+           UNION ALL
+           SELECT at, source, link, entities, numbers FROM (SELECT at, source, link, entities, numbers, id FROM story_reports WHERE story_id = @id ORDER BY at, id LIMIT 1)
+           ORDER BY at`,
+        )
+        .all({ id }) as Array<{
         at: number;
         source: string;
         link: string | null;

@@ -125,7 +125,7 @@ export interface StoryMatch {
   destinations: Set<string>;
   /** the story's alerts, one per destination */
   alerts: StoryAlert[];
-  /** its reports so far, oldest first */
+  /** its first report and up to 30 of its newest, oldest first */
   reports: KnownReport[];
   breakingAt: number | null;
 }

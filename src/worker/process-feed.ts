@@ -9,7 +9,7 @@ import type { SimilarReport } from '../dedup/report-index.js';
 import { DEFAULT_STORY_RULES, findStory, type StoryRules } from '../dedup/story.js';
 import type { Item, ParsedFeed } from '../feeds/item.js';
 import type { WatchlistMatch } from '../match/matcher.js';
-import { BREAKING_PREFIX, renderHtml, renderReply, renderStoryUpdate, renderText, type Alert, type OtherReport } from '../summary/render.js';
+import { renderHtml, renderReply, renderStoryUpdate, renderText, type Alert, type OtherReport } from '../summary/render.js';
 import { summarize } from '../summary/summarize.js';
 import {
   destinationKey,
@@ -65,8 +65,8 @@ interface BatchStory {
   destinations: Set<string>;
   /** its alerts from earlier polls (rows in the outbox) */
   alerts: StoryAlert[];
-  /** its alerts created by this batch, by destination: still pending, rewritten in place */
-  newAlerts: Map<string, OutboxMessage>;
+  /** its alerts created by this batch, by destination, with their text as first rendered: rewritten in place */
+  newAlerts: Map<string, { message: OutboxMessage; base: { html: string; text: string } }>;
   reports: KnownReport[];
   breaking: boolean;
 }
@@ -277,7 +277,7 @@ export async function processFeed(
       batch.outbox.push(message);
       const destination = destinationKey(channel.chat, channel.threadId);
       story.destinations.add(destination);
-      story.newAlerts.set(destination, message);
+      story.newAlerts.set(destination, { message, base: { html: message.html, text: message.text } });
       counts.alerts++;
     }
   }
@@ -293,38 +293,33 @@ function updateStoryAlerts(story: BatchStory, batch: FeedBatch, config: Config, 
   const others = otherOutlets(story.reports);
   const modeOf = (chat: string, threadId: number | null) =>
     config.channels.find((c) => c.chat === chat && c.threadId === threadId)?.updates ?? 'edit';
-  for (const message of story.newAlerts.values()) {
+  for (const { message, base } of story.newAlerts.values()) {
     if (modeOf(message.chat, message.threadId) === 'silent') continue;
-    const base = { html: message.html.split('\nAlso reported by: ')[0] ?? message.html, text: message.text.split('\nAlso reported by: ')[0] ?? message.text };
-    Object.assign(message, renderStoryUpdate(stripBreaking(base), story.breaking, others));
+    Object.assign(message, renderStoryUpdate(base, story.breaking, others));
   }
   for (const alert of story.alerts) {
     const mode = modeOf(alert.chat, alert.threadId);
     if (mode === 'silent' || alert.status === 'failed') continue;
     const updated = renderStoryUpdate({ html: alert.baseHtml, text: alert.baseText }, story.breaking, others);
     if (alert.status === 'pending') {
-      batch.outboxRewrites.push({ id: alert.outboxId, ...updated });
+      rewrite(batch, alert.outboxId, updated);
       continue;
     }
     if (mode === 'edit') {
-      if (alert.pendingEditId !== null) batch.outboxRewrites.push({ id: alert.pendingEditId, ...updated });
-      else {
-        batch.outbox.push({ story: story.ref, kind: 'edit', targetId: alert.outboxId, chat: alert.chat, threadId: alert.threadId, ...updated });
-        alert.pendingEditId = -1; // queued in this batch: later reports rewrite the batch's message
-      }
-      if (alert.pendingEditId === -1) {
-        const queued = batch.outbox.findLast((m) => m.kind === 'edit' && m.targetId === alert.outboxId);
-        if (queued) Object.assign(queued, updated);
-      }
+      const queued = batch.outbox.find((m) => m.kind === 'edit' && m.targetId === alert.outboxId);
+      // One edit per alert waits at a time: a newer one replaces its text.
+      if (queued) Object.assign(queued, updated);
+      else if (alert.pendingEditId !== null) rewrite(batch, alert.pendingEditId, updated);
+      else batch.outbox.push({ story: story.ref, kind: 'edit', targetId: alert.outboxId, chat: alert.chat, threadId: alert.threadId, ...updated });
     } else if (worthAReply) {
       batch.outbox.push({ story: story.ref, kind: 'reply', targetId: alert.outboxId, chat: alert.chat, threadId: alert.threadId, ...renderReply(latest, story.breaking) });
     }
   }
 }
 
-/** An alert's own text, without a breaking mark added earlier in this batch. */
-function stripBreaking(base: { html: string; text: string }): { html: string; text: string } {
-  const html = base.html.startsWith(`<b>${BREAKING_PREFIX}</b>\n`) ? base.html.slice(`<b>${BREAKING_PREFIX}</b>\n`.length) : base.html;
-  const text = base.text.startsWith(`${BREAKING_PREFIX}\n`) ? base.text.slice(`${BREAKING_PREFIX}\n`.length) : base.text;
-  return { html, text };
+/** Rewrites a pending outbox row; a later rewrite of the same row in this batch replaces an earlier one. */
+function rewrite(batch: FeedBatch, id: number, content: { html: string; text: string }): void {
+  const earlier = batch.outboxRewrites.find((r) => r.id === id);
+  if (earlier) Object.assign(earlier, content);
+  else batch.outboxRewrites.push({ id, ...content });
 }

@@ -49,6 +49,24 @@ describe('SqliteStore', () => {
     await store.close();
   });
 
+  it('prunes past retention, but keeps a story whose alert is still queued', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.commitFeedBatch(batch()); // at 1_000, its alert pending
+    await store.commitFeedBatch(
+      batch({
+        feedUrl: 'https://g.test/rss',
+        items: [{ key: 'g:9', title: 'Old', link: null, publishedAt: 900, decision: 'alerted', watchlists: ['w'], story: { newIndex: 0 }, contentHash: 'h9' }],
+        newStories: [{ title: 'Old', link: null, keys: ['t:old'] }],
+        outbox: [],
+      }),
+    );
+    expect(await store.prune(2_000)).toEqual({ items: 2, stories: 1 });
+    expect(await store.findStory(['t:old'], 0)).toBeNull();
+    expect(await store.findStory(['u:https://f.test/1'], 0)).not.toBeNull(); // its alert is still to be sent
+    expect(await store.dueOutbox(5_000, 10)).toHaveLength(1);
+    await store.close();
+  });
+
   it('moves outbox rows through retry, sent and failed', async () => {
     const store = new SqliteStore(':memory:');
     await store.commitFeedBatch(batch());
