@@ -6,9 +6,11 @@ import { benchMatch } from './match.js';
 
 process.stdout.write(`steppewatch benchmarks — node ${process.version}, ${process.platform}/${process.arch}\n`);
 benchMatch();
-benchDedup();
 // Loopback answers in microseconds, which no real feed does: the target is judged with a modest
 // simulated latency; the zero-latency run shows the pipeline's raw CPU cost beside it.
 await benchIngest(50);
 await benchIngest(0);
+// Last: a million stored reports raise this process's peak memory, which the ingest benchmark's
+// child processes would inherit as their own peak (Linux keeps maxrss across fork and exec).
+benchDedup();
 process.stdout.write(`\npeak RSS: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`);
