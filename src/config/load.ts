@@ -25,6 +25,8 @@ export interface ChannelConfig {
   watchlists: string[];
   /** what further reports of an alerted story do */
   updates: 'edit' | 'reply' | 'silent';
+  template: 'full' | 'compact';
+  linkPreview: boolean;
 }
 
 export interface Config {
@@ -59,6 +61,8 @@ export interface Config {
     retentionMs: number;
   };
   delivery: { maxWaitMs: number };
+  /** how alerts read: the time zone of their times, the length of their summaries */
+  summary: { timeZone: string; length: number };
 }
 
 export interface ConfigProblem {
@@ -259,7 +263,10 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       threadId: c.thread_id ?? null,
       watchlists: c.watchlists,
       updates: c.updates,
+      template: c.template,
+      linkPreview: c.link_preview,
     })),
+    summary: { timeZone: raw.summary.time_zone, length: raw.summary.length },
     fetch: {
       timeoutMs: raw.fetch.timeout,
       connectTimeoutMs: raw.fetch.connect_timeout,

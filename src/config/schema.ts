@@ -46,12 +46,25 @@ export const FeedSchema = z.strictObject({
     .optional(),
 });
 
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const ChannelSchema = z.strictObject({
   chat,
   watchlists: z.array(z.string().min(1)).min(1, { message: 'name at least one watchlist' }),
   thread_id: z.number().int().positive().optional(),
   /** what further reports of an alerted story do: edit the alert, reply under it, or nothing */
   updates: z.enum(['edit', 'reply', 'silent']).default('edit'),
+  /** full: title, summary, source, time, link, hashtags; compact: title and link */
+  template: z.enum(['full', 'compact']).default('full'),
+  /** whether Telegram shows a preview of the article's link */
+  link_preview: z.boolean().default(false),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -100,6 +113,14 @@ export const ConfigSchema = z.strictObject({
         })
         .prefault({}),
       retention: duration('30d'),
+    })
+    .prefault({}),
+  summary: z
+    .strictObject({
+      /** IANA time zone of the times shown in alerts */
+      time_zone: z.string().default('UTC').refine(isTimeZone, { message: 'must be an IANA time zone such as Asia/Almaty' }),
+      /** characters of summary sentences under the title */
+      length: z.number().int().min(50).max(3000).default(400),
     })
     .prefault({}),
   delivery: z

@@ -97,6 +97,7 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
         targetMessageId: row.target?.messageId ?? null,
         chat: row.chat,
         threadId: row.threadId,
+        linkPreview: row.linkPreview,
         html: row.html,
         text: row.text,
       });

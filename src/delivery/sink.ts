@@ -7,6 +7,8 @@ export interface OutgoingMessage {
   targetMessageId: number | null;
   chat: string;
   threadId: number | null;
+  /** whether Telegram shows a preview of the message's first link */
+  linkPreview: boolean;
   html: string;
   text: string;
 }

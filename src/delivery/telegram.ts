@@ -39,7 +39,7 @@ export class TelegramSink implements AlertSink {
     const content = {
       text: asHtml ? message.html : message.text,
       ...(asHtml ? { parse_mode: 'HTML' as const } : {}),
-      link_preview_options: { is_disabled: true },
+      link_preview_options: { is_disabled: !message.linkPreview },
     };
     // telegraf types `signal` with the abort-controller polyfill; Node's own AbortSignal works at run time.
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS) as unknown as NonNullable<Parameters<Telegram['callApi']>[2]>['signal'];

@@ -109,6 +109,7 @@ export const MIGRATIONS: string[] = [
     target_id INTEGER,
     chat TEXT NOT NULL,
     thread_id INTEGER NOT NULL DEFAULT 0,
+    link_preview INTEGER NOT NULL DEFAULT 0,
     html TEXT NOT NULL,
     text TEXT NOT NULL,
     base_html TEXT,
@@ -161,6 +162,7 @@ interface OutboxDbRow {
   target_message_id: number | null;
   chat: string;
   thread_id: number;
+  link_preview: number;
   html: string;
   text: string;
   attempts: number;
@@ -290,7 +292,7 @@ export class SqliteStore implements Store {
     const alerts = (
       this
         .sql(
-          `SELECT a.id, a.chat, a.thread_id, a.status, a.base_html, a.base_text, a.html, a.text,
+          `SELECT a.id, a.chat, a.thread_id, a.link_preview, a.status, a.base_html, a.base_text, a.html, a.text,
              (SELECT e.id FROM outbox e WHERE e.target_id = a.id AND e.kind = 'edit' AND e.status = 'pending' ORDER BY e.id DESC LIMIT 1) AS pending_edit
            FROM outbox a WHERE a.story_id = ? AND a.kind = 'alert' ORDER BY a.id`,
         )
@@ -298,6 +300,7 @@ export class SqliteStore implements Store {
         id: number;
         chat: string;
         thread_id: number;
+        link_preview: number;
         status: OutboxStatus;
         base_html: string | null;
         base_text: string | null;
@@ -314,6 +317,7 @@ export class SqliteStore implements Store {
         baseHtml: a.base_html ?? a.html,
         baseText: a.base_text ?? a.text,
         pendingEditId: a.pending_edit,
+        linkPreview: a.link_preview === 1,
       }),
     );
     const reports = (
@@ -413,8 +417,8 @@ export class SqliteStore implements Store {
        ON CONFLICT(feed_url, item_key) DO NOTHING`,
     );
     const insertOutbox = this.sql(
-      `INSERT OR IGNORE INTO outbox (story_id, kind, target_id, chat, thread_id, html, text, base_html, base_text, next_attempt_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO outbox (story_id, kind, target_id, chat, thread_id, link_preview, html, text, base_html, base_text, next_attempt_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertReport = this.sql(
       `INSERT INTO story_reports (story_id, at, source, link, title, language, signature, bands, term_hashes, entities, numbers)
@@ -477,7 +481,19 @@ export class SqliteStore implements Store {
       });
       for (const message of batch.outbox) {
         const base = message.kind === 'alert' ? [message.html, message.text] : [null, null];
-        insertOutbox.run(resolve(message.story), message.kind, message.targetId, message.chat, message.threadId ?? 0, message.html, message.text, ...base, batch.at, batch.at);
+        insertOutbox.run(
+          resolve(message.story),
+          message.kind,
+          message.targetId,
+          message.chat,
+          message.threadId ?? 0,
+          message.linkPreview ? 1 : 0,
+          message.html,
+          message.text,
+          ...base,
+          batch.at,
+          batch.at,
+        );
       }
       for (const rewrite of batch.outboxRewrites) rewriteOutbox.run(rewrite.html, rewrite.text, rewrite.id);
       for (const ref of batch.breaking) markBreaking.run(batch.at, resolve(ref));
@@ -503,6 +519,7 @@ export class SqliteStore implements Store {
         target: row.target_status === null ? null : { status: row.target_status, messageId: row.target_message_id },
         chat: row.chat,
         threadId: row.thread_id === 0 ? null : row.thread_id,
+        linkPreview: row.link_preview === 1,
         html: row.html,
         text: row.text,
         attempts: row.attempts,

@@ -77,6 +77,7 @@ export interface StoryAlert {
   baseText: string;
   /** a pending edit of it not yet sent, which a newer edit replaces */
   pendingEditId: number | null;
+  linkPreview: boolean;
 }
 
 export interface NewStory {
@@ -95,6 +96,8 @@ export interface OutboxMessage {
   targetId: number | null;
   chat: string;
   threadId: number | null;
+  /** whether Telegram shows a preview of the link */
+  linkPreview: boolean;
   /** Telegram HTML */
   html: string;
   /** the same alert as plain text, for the console and for a fallback send */
@@ -140,6 +143,7 @@ export interface OutboxRow {
   target: { status: OutboxStatus; messageId: number | null } | null;
   chat: string;
   threadId: number | null;
+  linkPreview: boolean;
   html: string;
   text: string;
   attempts: number;

@@ -9,7 +9,17 @@ import type { SimilarReport } from '../dedup/report-index.js';
 import { DEFAULT_STORY_RULES, findStory, type StoryRules } from '../dedup/story.js';
 import type { Item, ParsedFeed } from '../feeds/item.js';
 import type { WatchlistMatch } from '../match/matcher.js';
-import { renderHtml, renderReply, renderStoryUpdate, renderText, type Alert, type OtherReport } from '../summary/render.js';
+import {
+  MESSAGE_LIMIT,
+  renderHtml,
+  renderReply,
+  renderStoryUpdate,
+  renderText,
+  UPDATE_ROOM,
+  type Alert,
+  type OtherReport,
+  type RenderOptions,
+} from '../summary/render.js';
 import { summarize } from '../summary/summarize.js';
 import {
   destinationKey,
@@ -270,10 +280,21 @@ export async function processFeed(
     }
     record.decision = 'alerted';
     const forms = new Set(matches.flatMap((m) => [...m.forms]));
-    const summary = summarize(item, forms);
+    const summary = summarize(item, forms, config.summary.length);
     for (const { channel, watchlists: names } of pending) {
-      const alert: Alert = { summary, source, link: item.link, time: new Date(publishedAt(item, now)), watchlists: names };
-      const message: OutboxMessage = { story: story.ref, kind: 'alert', targetId: null, chat: channel.chat, threadId: channel.threadId, html: renderHtml(alert), text: renderText(alert) };
+      const alert: Alert = { summary, source, link: item.link, time: new Date(publishedAt(item, now)), watchlists: names, matchedForms: forms, language: item.language };
+      // Room is left for what a later edit adds: the breaking mark and «also reported by».
+      const options: RenderOptions = { template: channel.template, timeZone: config.summary.timeZone, now: new Date(now), maxLength: MESSAGE_LIMIT - UPDATE_ROOM };
+      const message: OutboxMessage = {
+        story: story.ref,
+        kind: 'alert',
+        targetId: null,
+        chat: channel.chat,
+        threadId: channel.threadId,
+        linkPreview: channel.linkPreview,
+        html: renderHtml(alert, options),
+        text: renderText(alert, options),
+      };
       batch.outbox.push(message);
       const destination = destinationKey(channel.chat, channel.threadId);
       story.destinations.add(destination);
@@ -310,9 +331,9 @@ function updateStoryAlerts(story: BatchStory, batch: FeedBatch, config: Config, 
       // One edit per alert waits at a time: a newer one replaces its text.
       if (queued) Object.assign(queued, updated);
       else if (alert.pendingEditId !== null) rewrite(batch, alert.pendingEditId, updated);
-      else batch.outbox.push({ story: story.ref, kind: 'edit', targetId: alert.outboxId, chat: alert.chat, threadId: alert.threadId, ...updated });
+      else batch.outbox.push({ story: story.ref, kind: 'edit', targetId: alert.outboxId, chat: alert.chat, threadId: alert.threadId, linkPreview: alert.linkPreview, ...updated });
     } else if (worthAReply) {
-      batch.outbox.push({ story: story.ref, kind: 'reply', targetId: alert.outboxId, chat: alert.chat, threadId: alert.threadId, ...renderReply(latest, story.breaking) });
+      batch.outbox.push({ story: story.ref, kind: 'reply', targetId: alert.outboxId, chat: alert.chat, threadId: alert.threadId, linkPreview: false, ...renderReply(latest, story.breaking) });
     }
   }
 }

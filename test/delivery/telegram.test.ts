@@ -9,7 +9,7 @@ import { FakeTelegram, FAKE_TOKEN } from '../support/fake-telegram.js';
 
 let telegram: FakeTelegram;
 let sink: TelegramSink;
-const message = { kind: 'alert' as const, targetMessageId: null, chat: '@chan', threadId: null, html: '<b>Almaty</b> &lt;protest&gt;', text: 'Almaty <protest>' };
+const message = { kind: 'alert' as const, targetMessageId: null, linkPreview: false, chat: '@chan', threadId: null, html: '<b>Almaty</b> &lt;protest&gt;', text: 'Almaty <protest>' };
 
 beforeEach(async () => {
   telegram = await new FakeTelegram().start();
@@ -62,7 +62,7 @@ describe('drainOutbox', () => {
       newStories: chats.map((chat, i) => ({ title: `s${i}`, link: null, keys: [`k${i}`] })),
       storyKeys: [],
       reports: [],
-      outbox: chats.map((chat, i) => ({ story: { newIndex: i }, kind: 'alert' as const, targetId: null, chat, threadId: null, html: `<b>alert ${i}</b>`, text: `alert ${i}` })),
+      outbox: chats.map((chat, i) => ({ story: { newIndex: i }, kind: 'alert' as const, targetId: null, linkPreview: false, chat, threadId: null, html: `<b>alert ${i}</b>`, text: `alert ${i}` })),
       outboxRewrites: [],
       breaking: [],
       fetch: { etag: null, lastModified: null },

@@ -23,7 +23,7 @@ function batch(overrides: Partial<FeedBatch> = {}): FeedBatch {
     newStories: [{ title: 'Story', link: 'https://f.test/1', keys: ['u:https://f.test/1'] }],
     storyKeys: [],
     reports: [],
-    outbox: [{ story: { newIndex: 0 }, chat: '@chan', threadId: null, html: '<b>Story</b>', text: 'Story', kind: 'alert', targetId: null }],
+    outbox: [{ story: { newIndex: 0 }, chat: '@chan', threadId: null, html: '<b>Story</b>', text: 'Story', kind: 'alert', targetId: null, linkPreview: false }],
     outboxRewrites: [],
     breaking: [],
     fetch: { etag: '"e1"', lastModified: null },
@@ -83,7 +83,7 @@ describe('SqliteStore', () => {
 
   it('writes nothing of a batch that fails half-way', async () => {
     const store = new SqliteStore(':memory:');
-    const broken = batch({ outbox: [{ story: { newIndex: 5 }, chat: '@chan', threadId: null, html: 'x', text: 'x', kind: 'alert', targetId: null }] });
+    const broken = batch({ outbox: [{ story: { newIndex: 5 }, chat: '@chan', threadId: null, html: 'x', text: 'x', kind: 'alert', targetId: null, linkPreview: false }] });
     await expect(store.commitFeedBatch(broken)).rejects.toThrow(/new story 5/u);
     expect(await store.unseenItemKeys('https://f.test/rss', ['g:1'])).toEqual(new Set(['g:1']));
     expect(await store.getFeedState('https://f.test/rss')).toBeNull();
