@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './log.js';
 import { openStore, StoreError } from './store/open.js';
 import { VERSION } from './version.js';
 import { runCycle } from './worker/cycle.js';
+import { ChatSummarizer, extractive, type Summarizer } from './summary/llm.js';
 import { startWorker } from './worker/worker.js';
 
 const USAGE = `steppewatch ${VERSION} — news feeds → multilingual watchlists → one Telegram alert per story
@@ -52,6 +53,13 @@ function createSink(env: Env, log: Logger): AlertSink {
     return new ConsoleSink();
   }
   return new TelegramSink({ token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT });
+}
+
+/** The summary endpoint when SUMMARY_API_URL and SUMMARY_MODEL are set, else extractive summaries. */
+function createSummarizer(env: Env, config: Config, log: Logger): Summarizer {
+  if (!env.SUMMARY_API_URL || !env.SUMMARY_MODEL) return extractive;
+  log.info({ url: env.SUMMARY_API_URL, model: env.SUMMARY_MODEL }, 'summaries through a chat endpoint, extractive as fallback');
+  return new ChatSummarizer({ url: env.SUMMARY_API_URL, model: env.SUMMARY_MODEL, apiKey: env.SUMMARY_API_KEY, timeoutMs: config.summary.timeoutMs, log });
 }
 
 function describeConfig(config: Config): string {
@@ -154,7 +162,7 @@ async function main(argv: string[]): Promise<number> {
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0] ?? ''}"`);
 
   const env = readEnv();
-  const log = createLogger({ level: env.LOG_LEVEL, secrets: env.TELEGRAM_BOT_TOKEN ? [env.TELEGRAM_BOT_TOKEN] : [] });
+  const log = createLogger({ level: env.LOG_LEVEL, secrets: [env.TELEGRAM_BOT_TOKEN ?? '', env.SUMMARY_API_KEY ?? ''] });
   const configFile = values.config ?? env.STEPPEWATCH_CONFIG;
 
   switch (command) {
@@ -166,7 +174,7 @@ async function main(argv: string[]): Promise<number> {
       const config = loadConfig(configFile);
       const store = openStore(env.DATABASE_URL);
       try {
-        const report = await runCycle({ config, store, sink: createSink(env, log), log });
+        const report = await runCycle({ config, store, sink: createSink(env, log), log, summarizer: createSummarizer(env, config, log) });
         if (report.delivery.pending > 0) {
           log.warn({ pending: report.delivery.pending }, 'alerts still queued; they go out on the next run');
         }
@@ -178,7 +186,7 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       const config = loadConfig(configFile);
       const store = openStore(env.DATABASE_URL);
-      const worker = startWorker({ config, store, sink: createSink(env, log), log });
+      const worker = startWorker({ config, store, sink: createSink(env, log), log, summarizer: createSummarizer(env, config, log) });
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals): void => {
         signals++;

@@ -18,6 +18,10 @@ const EnvSchema = z.object({
   ),
   DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().default(DEFAULT_DATABASE_URL)),
   STEPPEWATCH_CONFIG: z.preprocess(emptyAsUndefined, z.string().default(DEFAULT_CONFIG_FILE)),
+  // An OpenAI-compatible chat endpoint for summaries; off unless both URL and model are set.
+  SUMMARY_API_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/u, message: 'must be an http(s) URL' }).optional()),
+  SUMMARY_MODEL: z.preprocess(emptyAsUndefined, z.string().optional()),
+  SUMMARY_API_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

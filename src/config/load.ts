@@ -62,7 +62,7 @@ export interface Config {
   };
   delivery: { maxWaitMs: number };
   /** how alerts read: the time zone of their times, the length of their summaries */
-  summary: { timeZone: string; length: number };
+  summary: { timeZone: string; length: number; timeoutMs: number };
 }
 
 export interface ConfigProblem {
@@ -266,7 +266,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       template: c.template,
       linkPreview: c.link_preview,
     })),
-    summary: { timeZone: raw.summary.time_zone, length: raw.summary.length },
+    summary: { timeZone: raw.summary.time_zone, length: raw.summary.length, timeoutMs: raw.summary.timeout },
     fetch: {
       timeoutMs: raw.fetch.timeout,
       connectTimeoutMs: raw.fetch.connect_timeout,

@@ -121,6 +121,8 @@ export const ConfigSchema = z.strictObject({
       time_zone: z.string().default('UTC').refine(isTimeZone, { message: 'must be an IANA time zone such as Asia/Almaty' }),
       /** characters of summary sentences under the title */
       length: z.number().int().min(50).max(3000).default(400),
+      /** how long a summary endpoint (SUMMARY_API_URL) may take before the extractive summary is used */
+      timeout: duration('8s'),
     })
     .prefault({}),
   delivery: z

@@ -10,6 +10,7 @@ import { FeedParseError } from '../feeds/parse.js';
 import { readFeed } from '../feeds/read.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import type { Summarizer } from '../summary/llm.js';
 import { createSerialQueue, runPooled } from '../concurrency.js';
 import { processFeed, type FeedOutcome } from './process-feed.js';
 
@@ -22,6 +23,8 @@ export interface CycleDeps {
   store: Store;
   sink: AlertSink;
   log: Logger;
+  /** how alerts are summarised: extractively unless an endpoint is configured */
+  summarizer?: Summarizer;
   signal?: AbortSignal;
 }
 
@@ -114,7 +117,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     await serial(async () => {
       let outcome: FeedOutcome;
       try {
-        outcome = await processFeed(feed, fetched.parsed, fetched.poll, config, store, Date.now());
+        outcome = await processFeed(feed, fetched.parsed, fetched.poll, config, store, Date.now(), deps.summarizer);
       } catch (error) {
         // An item that trips the pipeline is our bug, but it must not stop the other feeds.
         log.error({ feed: feed.url, err: error }, 'feed could not be processed');

@@ -20,7 +20,7 @@ import {
   type OtherReport,
   type RenderOptions,
 } from '../summary/render.js';
-import { summarize } from '../summary/summarize.js';
+import { extractive, type Summarizer } from '../summary/llm.js';
 import {
   destinationKey,
   type FeedBatch,
@@ -124,6 +124,7 @@ export async function processFeed(
   config: Config,
   store: Store,
   now: number,
+  summarizer: Summarizer = extractive,
 ): Promise<FeedOutcome> {
   const { firstPoll } = poll;
   const source = feed.name ?? parsed.title ?? new URL(feed.url).hostname;
@@ -280,7 +281,7 @@ export async function processFeed(
     }
     record.decision = 'alerted';
     const forms = new Set(matches.flatMap((m) => [...m.forms]));
-    const summary = summarize(item, forms, config.summary.length);
+    const summary = await summarizer.summarize(item, forms, config.summary.length);
     for (const { channel, watchlists: names } of pending) {
       const alert: Alert = { summary, source, link: item.link, time: new Date(publishedAt(item, now)), watchlists: names, matchedForms: forms, language: item.language };
       // Room is left for what a later edit adds: the breaking mark and «also reported by».
