@@ -26,6 +26,11 @@ describe('TelegramSink', () => {
     expect(telegram.calls[0]?.body).toMatchObject({ link_preview_options: { is_disabled: true } });
   });
 
+  it('shows a link preview only for channels that asked for one', async () => {
+    await sink.send({ ...message, linkPreview: true });
+    expect(telegram.calls[0]?.body).toMatchObject({ link_preview_options: { is_disabled: false } });
+  });
+
   it('turns 429 into a retry after retry_after seconds', async () => {
     telegram.failNext(FakeTelegram.tooManyRequests(7));
     expect(await sink.send(message)).toEqual({ kind: 'retry', reason: '429: Too Many Requests: retry after 7', afterMs: 7000 });
