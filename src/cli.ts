@@ -17,6 +17,8 @@ import { createLogger, type Logger } from './log.js';
 import { openStore, StoreError } from './store/open.js';
 import { VERSION } from './version.js';
 import { runCycle } from './worker/cycle.js';
+import { Bot } from './bot/bot.js';
+import type { Store } from './store/store.js';
 import { ChatSummarizer, extractive, type Summarizer } from './summary/llm.js';
 import { startWorker } from './worker/worker.js';
 
@@ -53,6 +55,20 @@ function createSink(env: Env, log: Logger): AlertSink {
     return new ConsoleSink();
   }
   return new TelegramSink({ token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT });
+}
+
+/** The bot that takes subscriptions by command, when there is a token to take them with. */
+function createBot(env: Env, config: Config, store: Store, log: Logger): Bot | null {
+  if (!env.TELEGRAM_BOT_TOKEN) return null;
+  return new Bot({
+    token: env.TELEGRAM_BOT_TOKEN,
+    apiRoot: env.TELEGRAM_API_ROOT,
+    store,
+    config: () => config,
+    log,
+    limits: { maxWatchlists: config.bot.maxWatchlists, maxQueryLength: config.bot.maxQueryLength },
+    commandsPerMinute: config.bot.commandsPerMinute,
+  });
 }
 
 /** The summary endpoint when SUMMARY_API_URL and SUMMARY_MODEL are set, else extractive summaries. */
@@ -174,6 +190,9 @@ async function main(argv: string[]): Promise<number> {
       const config = loadConfig(configFile);
       const store = openStore(env.DATABASE_URL);
       try {
+        // Commands sent to the bot since the last run count in this cycle.
+        const handled = await createBot(env, config, store, log)?.processPending();
+        if (handled) log.info({ updates: handled }, 'bot commands handled');
         const report = await runCycle({ config, store, sink: createSink(env, log), log, summarizer: createSummarizer(env, config, log) });
         if (report.delivery.pending > 0) {
           log.warn({ pending: report.delivery.pending }, 'alerts still queued; they go out on the next run');
@@ -187,6 +206,10 @@ async function main(argv: string[]): Promise<number> {
       const config = loadConfig(configFile);
       const store = openStore(env.DATABASE_URL);
       const worker = startWorker({ config, store, sink: createSink(env, log), log, summarizer: createSummarizer(env, config, log) });
+      const bot = createBot(env, config, store, log);
+      const botStopped = new AbortController();
+      const polling = bot?.poll(botStopped.signal);
+      void worker.stopped.then(() => botStopped.abort());
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals): void => {
         signals++;
@@ -199,6 +222,7 @@ async function main(argv: string[]): Promise<number> {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       await worker.stopped;
+      await polling;
       await store.close();
       log.info('stopped');
       return 0;

@@ -115,6 +115,16 @@ export const ConfigSchema = z.strictObject({
       retention: duration('30d'),
     })
     .prefault({}),
+  bot: z
+    .strictObject({
+      /** watchlists (presets and queries) one chat may have */
+      max_watchlists: z.number().int().min(1).max(100).default(10),
+      /** characters of a /watch query */
+      max_query_length: z.number().int().min(20).max(2000).default(300),
+      /** commands one user may send a minute; more are ignored for the rest of it */
+      commands_per_minute: z.number().int().min(1).max(120).default(10),
+    })
+    .prefault({}),
   summary: z
     .strictObject({
       /** IANA time zone of the times shown in alerts */

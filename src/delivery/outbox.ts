@@ -30,6 +30,16 @@ const BATCH = 100;
 const TARGET_WAIT_MS = 30_000;
 const MAX_BACKOFF_MS = 10 * 60_000;
 
+/**
+ * The least time between two messages to one chat, as Telegram allows: a person (positive id)
+ * about one a second, a group or channel (negative id or @name) twenty a minute. Sinks without
+ * such limits (the console) have none.
+ */
+export function perChatIntervalMs(chat: string, sink: AlertSink): number {
+  if (sink.minIntervalMs === 0) return 0;
+  return /^\d+$/u.test(chat) ? 1_000 : 3_000;
+}
+
 /** Exponential backoff with jitter for faults that carry no retry_after. */
 export function backoffMs(attempts: number): number {
   const base = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempts, 20));
@@ -51,7 +61,9 @@ async function settle(store: Store, row: OutboxRow, outcome: SendOutcome, log: L
     }
     case 'gone':
       await store.markFailed(row.id, outcome.reason, now);
-      log.error({ ...context, reason: outcome.reason }, 'chat no longer reachable; alert dropped for this chat');
+      // A subscriber who blocked the bot or left is deactivated: nothing more is queued for them.
+      await store.deactivateChat(row.chat, outcome.reason, now);
+      log.error({ ...context, reason: outcome.reason }, 'chat no longer reachable; alert dropped and the chat deactivated');
       return null;
     case 'rejected':
       await store.markFailed(row.id, outcome.reason, now);
@@ -67,6 +79,8 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
   const report: DrainReport = { sent: 0, retried: 0, failed: 0, pending: 0 };
   // A chat that must wait (429, fault) holds back its later rows too, so order per chat is kept.
   const pausedUntil = new Map<string, number>();
+  // Chats that answered "gone" in this drain: their other rows fail without asking again.
+  const gone = new Set<string>();
   let lastSendAt = 0;
 
   while (!signal?.aborted && Date.now() < deadline) {
@@ -76,6 +90,11 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
       if (signal?.aborted || Date.now() >= deadline) break;
       const destination = destinationKey(row.chat, row.threadId);
       if ((pausedUntil.get(destination) ?? 0) > Date.now()) continue;
+      if (gone.has(row.chat)) {
+        await store.markFailed(row.id, 'the chat is gone', Date.now());
+        report.failed++;
+        continue;
+      }
       if (row.kind !== 'alert') {
         // An edit or reply needs its alert delivered first.
         if (row.target === null || row.target.status === 'failed') {
@@ -106,6 +125,9 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
       else if (outcome.kind === 'retry') report.retried++;
       else report.failed++;
       if (delay !== null) pausedUntil.set(destination, Date.now() + delay);
+      else if (outcome.kind === 'gone') gone.add(row.chat);
+      // Telegram's per-chat limits: about one message a second to a person, 20 a minute to a group.
+      else pausedUntil.set(destination, Math.max(pausedUntil.get(destination) ?? 0, lastSendAt + perChatIntervalMs(row.chat, sink)));
     }
     if (attempted > 0) continue;
 

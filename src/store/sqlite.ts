@@ -12,6 +12,8 @@ import {
   type OutboxKind,
   type OutboxRow,
   type OutboxStatus,
+  type ChatRecord,
+  type ChatWatchlist,
   type StoryAlert,
   type Store,
   type StoryMatch,
@@ -131,6 +133,26 @@ export const MIGRATIONS: string[] = [
   CREATE UNIQUE INDEX outbox_alert ON outbox(story_id, chat, thread_id) WHERE kind = 'alert';
   CREATE INDEX outbox_due ON outbox(status, next_attempt_at, id);
   CREATE INDEX outbox_target ON outbox(target_id);
+  `,
+  `
+  CREATE TABLE chats (
+    chat TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    muted_until INTEGER,
+    created_at INTEGER NOT NULL,
+    deactivated_at INTEGER,
+    deactivated_reason TEXT
+  );
+  CREATE TABLE chat_watchlists (
+    id INTEGER PRIMARY KEY,
+    chat TEXT NOT NULL REFERENCES chats(chat) ON DELETE CASCADE,
+    preset TEXT,
+    query TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX chat_watchlists_chat ON chat_watchlists(chat, id);
+  CREATE TABLE bot_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
 ];
 
@@ -560,6 +582,64 @@ export class SqliteStore implements Store {
     }>;
     for (const row of rows) counts[row.status] = row.n;
     return counts;
+  }
+
+  async upsertChat(chat: string, kind: ChatRecord['kind'], at: number): Promise<ChatRecord> {
+    this
+      .sql(
+        `INSERT INTO chats (chat, kind, created_at) VALUES (?, ?, ?)
+         ON CONFLICT(chat) DO UPDATE SET kind = excluded.kind, active = 1, deactivated_at = NULL, deactivated_reason = NULL`,
+      )
+      .run(chat, kind, at);
+    return (await this.getChat(chat)) as ChatRecord;
+  }
+
+  async getChat(chat: string): Promise<ChatRecord | null> {
+    const row = this.sql('SELECT chat, kind, active, muted_until FROM chats WHERE chat = ?').get(chat) as
+      | { chat: string; kind: ChatRecord['kind']; active: number; muted_until: number | null }
+      | undefined;
+    return row ? { chat: row.chat, kind: row.kind, active: row.active === 1, mutedUntil: row.muted_until } : null;
+  }
+
+  async addChatWatchlist(chat: string, watchlist: { preset: string } | { query: string }, at: number): Promise<ChatWatchlist> {
+    const preset = 'preset' in watchlist ? watchlist.preset : null;
+    const query = 'query' in watchlist ? watchlist.query : null;
+    const id = Number(this.sql('INSERT INTO chat_watchlists (chat, preset, query, created_at) VALUES (?, ?, ?, ?)').run(chat, preset, query, at).lastInsertRowid);
+    return { id, chat, preset, query };
+  }
+
+  async removeChatWatchlist(chat: string, id: number): Promise<boolean> {
+    return this.sql('DELETE FROM chat_watchlists WHERE chat = ? AND id = ?').run(chat, id).changes > 0;
+  }
+
+  async chatWatchlists(chat: string): Promise<ChatWatchlist[]> {
+    return this.sql('SELECT id, chat, preset, query FROM chat_watchlists WHERE chat = ? ORDER BY id').all(chat) as ChatWatchlist[];
+  }
+
+  async activeWatchlists(now: number): Promise<ChatWatchlist[]> {
+    return this
+      .sql(
+        `SELECT w.id, w.chat, w.preset, w.query FROM chat_watchlists w JOIN chats c ON c.chat = w.chat
+         WHERE c.active = 1 AND (c.muted_until IS NULL OR c.muted_until <= ?) ORDER BY w.id`,
+      )
+      .all(now) as ChatWatchlist[];
+  }
+
+  async setMutedUntil(chat: string, until: number | null): Promise<void> {
+    this.sql('UPDATE chats SET muted_until = ? WHERE chat = ?').run(until, chat);
+  }
+
+  async deactivateChat(chat: string, reason: string, at: number): Promise<void> {
+    this.sql('UPDATE chats SET active = 0, deactivated_at = ?, deactivated_reason = ? WHERE chat = ?').run(at, reason, chat);
+  }
+
+  async getBotOffset(): Promise<number> {
+    const value = this.sql(`SELECT value FROM bot_state WHERE key = 'offset'`).pluck().get() as string | undefined;
+    return value === undefined ? 0 : Number(value);
+  }
+
+  async setBotOffset(offset: number): Promise<void> {
+    this.sql(`INSERT INTO bot_state (key, value) VALUES ('offset', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(offset));
   }
 
   async close(): Promise<void> {

@@ -150,7 +150,7 @@ export interface OutboxRow {
   createdAt: number;
 }
 
-export interface Store {
+export interface Store extends SubscriptionStore {
   getFeedState(url: string): Promise<FeedState | null>;
   /** records a poll that failed (fetch or parse) and when to try again; successes are recorded by commitFeedBatch */
   recordFeedFailure(url: string, error: string, at: number, nextPollAt: number): Promise<void>;
@@ -190,4 +190,38 @@ export interface Store {
 /** The key under which a destination is remembered per story. */
 export function destinationKey(chat: string, threadId: number | null): string {
   return threadId === null ? chat : `${chat}#${threadId}`;
+}
+
+/** A chat that talks to the bot: a person, a group or a channel. */
+export interface ChatRecord {
+  chat: string;
+  kind: 'private' | 'group' | 'supergroup' | 'channel';
+  active: boolean;
+  mutedUntil: number | null;
+}
+
+/** One of a chat's watchlists: a preset by name, or its own query. */
+export interface ChatWatchlist {
+  id: number;
+  chat: string;
+  preset: string | null;
+  query: string | null;
+}
+
+/** Subscriptions, kept by the store; the bot changes them, the worker reads them each cycle. */
+export interface SubscriptionStore {
+  /** records the chat (re-activating it if it had gone) */
+  upsertChat(chat: string, kind: ChatRecord['kind'], at: number): Promise<ChatRecord>;
+  getChat(chat: string): Promise<ChatRecord | null>;
+  addChatWatchlist(chat: string, watchlist: { preset: string } | { query: string }, at: number): Promise<ChatWatchlist>;
+  removeChatWatchlist(chat: string, id: number): Promise<boolean>;
+  chatWatchlists(chat: string): Promise<ChatWatchlist[]>;
+  /** the watchlists of every chat that is active and not muted at `now`, for the matcher */
+  activeWatchlists(now: number): Promise<ChatWatchlist[]>;
+  setMutedUntil(chat: string, until: number | null): Promise<void>;
+  /** the chat blocked the bot, left, or is gone: nothing more is sent to it */
+  deactivateChat(chat: string, reason: string, at: number): Promise<void>;
+  /** the bot's position in its stream of updates */
+  getBotOffset(): Promise<number>;
+  setBotOffset(offset: number): Promise<void>;
 }

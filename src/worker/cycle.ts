@@ -13,6 +13,7 @@ import type { Store } from '../store/store.js';
 import type { Summarizer } from '../summary/llm.js';
 import { createSerialQueue, runPooled } from '../concurrency.js';
 import { processFeed, type FeedOutcome } from './process-feed.js';
+import { buildRouting } from './routing.js';
 
 function hostOf(feed: FeedConfig): string {
   return new URL(feed.url).host;
@@ -50,6 +51,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     durationMs: 0,
   };
   const serial = createSerialQueue();
+  // Subscriptions as they stand when the cycle starts.
+  const routing = await buildRouting(config, store, started);
 
   /** Records a failed poll, schedules the next try, and reports a feed failing for too long, once. */
   const recordFailure = async (feed: FeedConfig, error: Error, failures: number): Promise<void> => {
@@ -117,7 +120,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     await serial(async () => {
       let outcome: FeedOutcome;
       try {
-        outcome = await processFeed(feed, fetched.parsed, fetched.poll, config, store, Date.now(), deps.summarizer);
+        outcome = await processFeed(feed, fetched.parsed, fetched.poll, config, store, Date.now(), deps.summarizer, routing);
       } catch (error) {
         // An item that trips the pipeline is our bug, but it must not stop the other feeds.
         log.error({ feed: feed.url, err: error }, 'feed could not be processed');

@@ -21,6 +21,7 @@ import {
   type RenderOptions,
 } from '../summary/render.js';
 import { extractive, type Summarizer } from '../summary/llm.js';
+import { configRouting, type Routing } from './routing.js';
 import {
   destinationKey,
   type FeedBatch,
@@ -125,6 +126,7 @@ export async function processFeed(
   store: Store,
   now: number,
   summarizer: Summarizer = extractive,
+  routing: Routing = configRouting(config),
 ): Promise<FeedOutcome> {
   const { firstPoll } = poll;
   const source = feed.name ?? parsed.title ?? new URL(feed.url).hostname;
@@ -206,11 +208,11 @@ export async function processFeed(
       record.decision = firstPoll ? 'backlog' : 'stale';
       continue;
     }
-    const matches = config.matcher.match(item.title, item.text);
+    const matches = routing.matcher.match(item.title, item.text);
     if (matches.length === 0) continue;
     counts.matched++;
     record.watchlists = matches.map((m) => m.watchlist);
-    const destinations = destinationsFor(config.channels, matches);
+    const destinations = destinationsFor(routing.channels, matches);
     if (destinations.length === 0) {
       record.decision = 'unrouted';
       continue;
@@ -283,7 +285,8 @@ export async function processFeed(
     const forms = new Set(matches.flatMap((m) => [...m.forms]));
     const summary = await summarizer.summarize(item, forms, config.summary.length);
     for (const { channel, watchlists: names } of pending) {
-      const alert: Alert = { summary, source, link: item.link, time: new Date(publishedAt(item, now)), watchlists: names, matchedForms: forms, language: item.language };
+      const labels = [...new Set(names.map((name) => routing.labels.get(name) ?? name))];
+      const alert: Alert = { summary, source, link: item.link, time: new Date(publishedAt(item, now)), watchlists: labels, matchedForms: forms, language: item.language };
       // Room is left for what a later edit adds: the breaking mark and «also reported by».
       const options: RenderOptions = { template: channel.template, timeZone: config.summary.timeZone, now: new Date(now), maxLength: MESSAGE_LIMIT - UPDATE_ROOM };
       const message: OutboxMessage = {

@@ -51,6 +51,11 @@ export class FakeTelegram {
   private readonly failures: Failure[] = [];
   private server: Server | null = null;
   private nextMessageId = 1;
+  /** updates getUpdates serves, as users' messages arrive */
+  private readonly updates: Array<{ update_id: number } & Record<string, unknown>> = [];
+  private nextUpdateId = 1;
+  /** per group: the user ids getChatMember calls administrators */
+  readonly admins = new Map<string, Set<number>>();
   apiRoot = '';
 
   constructor(readonly token = FAKE_TOKEN) {}
@@ -58,6 +63,27 @@ export class FakeTelegram {
   /** The next sendMessage calls fail with these answers, in order. */
   failNext(...failures: Failure[]): void {
     this.failures.push(...failures);
+  }
+
+  /** A user sends `text` to the bot in `chat` (a private chat when the chat id is the user's). */
+  userSays(chat: { id: number; type: 'private' | 'group' | 'supergroup' }, userId: number, text: string): void {
+    const update_id = this.nextUpdateId++;
+    this.updates.push({
+      update_id,
+      message: {
+        message_id: 10_000 + update_id,
+        date: Math.floor(Date.now() / 1000),
+        chat: chat.type === 'private' ? { id: chat.id, type: 'private', first_name: `user${userId}` } : { id: chat.id, type: chat.type, title: `group ${chat.id}` },
+        from: { id: userId, is_bot: false, first_name: `user${userId}` },
+        text,
+        ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.split(/\s/u)[0]?.length ?? 0 }] } : {}),
+      },
+    });
+  }
+
+  /** The messages the bot sent to a chat, as their visible text. */
+  sentTo(chat: string | number): string[] {
+    return this.messages.filter((m) => m.chat_id === String(chat)).map((m) => m.text);
   }
 
   /** Shorthand for a flood-wait answer. */
@@ -114,6 +140,15 @@ export class FakeTelegram {
             };
             this.messages.push(message);
             return reply(200, { ok: true, result: { message_id: message.message_id, chat: { id: chat }, date: Math.floor(Date.now() / 1000), text: visible.text } }, method, body);
+          }
+          case 'getUpdates': {
+            const offset = typeof body.offset === 'number' ? body.offset : 0;
+            return reply(200, { ok: true, result: this.updates.filter((u) => u.update_id >= offset).slice(0, 100) }, method, body);
+          }
+          case 'getChatMember': {
+            const isAdmin = this.admins.get(String(body.chat_id))?.has(Number(body.user_id)) ?? false;
+            const user = { id: Number(body.user_id), is_bot: false, first_name: 'user' };
+            return reply(200, { ok: true, result: isAdmin ? { status: 'administrator', user, can_be_edited: false } : { status: 'member', user } }, method, body);
           }
           case 'editMessageText': {
             const failure = this.down ? { status: 502, description: 'Bad Gateway' } : this.failures.shift();

@@ -1,0 +1,105 @@
+// The bot's side of Telegram: telegraf receives commands (getUpdates, our own loop, so `once` can
+// take what is waiting and stop) and answers them through commands.ts. Where the bot stands in
+// its update stream is kept in the store, so a restart neither loses nor repeats a command.
+
+import { Telegraf } from 'telegraf';
+import type { Config } from '../config/load.js';
+import type { Logger } from '../log.js';
+import type { SubscriptionStore } from '../store/store.js';
+import { answerCommand, type BotLimits } from './commands.js';
+
+export interface BotOptions {
+  token: string;
+  apiRoot: string;
+  store: SubscriptionStore;
+  config: () => Config;
+  log: Logger;
+  limits: BotLimits;
+  /** commands one user may send in a minute before the bot stops listening to them for a while */
+  commandsPerMinute: number;
+}
+
+const ALLOWED_UPDATES = ['message', 'channel_post'] as const;
+const POLL_TIMEOUT_S = 25;
+
+export class Bot {
+  private readonly bot: Telegraf;
+  /** per user: when their recent commands came, for the flood limit */
+  private readonly recent = new Map<string, number[]>();
+
+  constructor(private readonly options: BotOptions) {
+    this.bot = new Telegraf(options.token, { telegram: { apiRoot: options.apiRoot } });
+    this.bot.on(['message', 'channel_post'], async (ctx) => {
+      const post = ctx.channelPost ?? ctx.message;
+      const text = post && 'text' in post ? post.text : '';
+      if (!text.startsWith('/') || !ctx.chat) return;
+      const userId = ctx.from ? String(ctx.from.id) : null;
+      if (userId !== null && this.flooding(userId, Date.now())) return;
+      const chat = ctx.chat;
+      const answer = await answerCommand(
+        {
+          chat: { id: String(chat.id), kind: chat.type },
+          userId,
+          text,
+          isChatAdmin: async () => {
+            // Only a channel's administrators can post in it; in groups, ask Telegram.
+            if (chat.type === 'channel' || chat.type === 'private') return true;
+            if (!ctx.from) return false;
+            const member = await ctx.telegram.getChatMember(chat.id, ctx.from.id);
+            return member.status === 'creator' || member.status === 'administrator';
+          },
+        },
+        options.store,
+        options.config(),
+        options.limits,
+        Date.now(),
+      );
+      if (answer !== null) await ctx.reply(answer, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
+    });
+    this.bot.catch((error, ctx) => {
+      options.log.warn({ err: (error as Error).message, update: ctx.update.update_id }, 'bot command failed');
+    });
+  }
+
+  /** Whether a user sent too many commands in the last minute; tells them once. */
+  private flooding(userId: string, now: number): boolean {
+    const times = (this.recent.get(userId) ?? []).filter((t) => t > now - 60_000);
+    times.push(now);
+    this.recent.set(userId, times);
+    return times.length > this.options.commandsPerMinute;
+  }
+
+  /** Handles the updates waiting now and returns how many; `once` calls it before its cycle. */
+  async processPending(): Promise<number> {
+    return this.fetchAndHandle(0);
+  }
+
+  /** Long polling until `signal` aborts: the worker's way to take commands as they come. */
+  async poll(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.fetchAndHandle(POLL_TIMEOUT_S, signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        this.options.log.warn({ err: (error as Error).message }, 'getUpdates failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 5000).unref());
+      }
+    }
+  }
+
+  private async fetchAndHandle(timeoutS: number, signal?: AbortSignal): Promise<number> {
+    let offset = await this.options.store.getBotOffset();
+    let handled = 0;
+    for (;;) {
+      const updates = await this.bot.telegram.getUpdates(timeoutS, 100, offset, ALLOWED_UPDATES);
+      if (updates.length === 0 || signal?.aborted) return handled;
+      for (const update of updates) {
+        await this.bot.handleUpdate(update);
+        offset = update.update_id + 1;
+        await this.options.store.setBotOffset(offset);
+        handled++;
+      }
+      if (timeoutS > 0) return handled;
+    }
+  }
+}

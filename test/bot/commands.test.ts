@@ -1,0 +1,88 @@
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Bot } from '../../src/bot/bot.js';
+import { answerCommand, parseCommand } from '../../src/bot/commands.js';
+import { parseConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/log.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { buildRouting } from '../../src/worker/routing.js';
+import { FakeTelegram, FAKE_TOKEN } from '../support/fake-telegram.js';
+
+const config = parseConfig('feeds:\n  - url: https://f.test/rss\nbot:\n  max_watchlists: 2\n  max_query_length: 40\n', 'test.yaml', {});
+const limits = { maxWatchlists: config.bot.maxWatchlists, maxQueryLength: config.bot.maxQueryLength };
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+
+let store: SqliteStore;
+beforeEach(() => {
+  store = new SqliteStore(':memory:');
+});
+afterEach(async () => {
+  await store.close();
+});
+
+const say = (text: string, chat = '1001', admin = true) =>
+  answerCommand({ chat: { id: chat, kind: chat.startsWith('-') ? 'supergroup' : 'private' }, userId: '1001', text, isChatAdmin: () => Promise.resolve(admin) }, store, config, limits, NOW);
+
+describe('bot commands', () => {
+  it('parses commands, with or without the bot name', () => {
+    expect(parseCommand('/watch@steppewatch_bot almaty  protest* ')).toEqual({ name: 'watch', argument: 'almaty  protest*' });
+    expect(parseCommand('hello')).toBeNull();
+  });
+
+  it('keeps a chat within its limits on watchlists and query length', async () => {
+    expect(await say('/watch almaty')).toContain('Watching');
+    expect(await say('/subscribe kazakhstan-unrest')).toContain('Following');
+    expect(await say('/watch astana')).toBe('A chat can have 2 watchlists; remove one with /unwatch first.');
+    expect(await say(`/watch ${'a'.repeat(41)}`)).toBe('A query can be 40 characters at most.');
+    expect(await say('/list')).toBe('Your watchlists:\n1. <code>almaty</code>\n2. preset <b>kazakhstan-unrest</b>');
+    expect(await say('/unwatch 1')).toBe('Removed 1. <code>almaty</code>');
+    expect(await say('/unwatch 7')).toBe('Give the number of a watchlist from /list (1–1).');
+    expect(await say('/unsubscribe kazakhstan-unrest')).toContain('Stopped following');
+  });
+
+  it('answers unknown commands, unknown presets and broken queries clearly, and escapes what it echoes', async () => {
+    expect(await say('/frobnicate')).toBe('Unknown command /frobnicate. /help lists them.');
+    expect(await say('/subscribe <b>x')).toMatch(/^No preset named “&lt;b&gt;x”\./u);
+    expect(await say('/watch almaty AND')).toMatch(/^That query does not parse: .* at position \d+\.$/u);
+    expect(await say('just chatting')).toBeNull();
+  });
+
+  it('lets only administrators change what a group receives', async () => {
+    expect(await say('/subscribe kazakhstan-unrest', '-2001', false)).toBe('Only the administrators of this chat can change what it receives.');
+    expect(await say('/list', '-2001', false)).toBe('No watchlists yet: /presets, /subscribe or /watch.');
+  });
+
+  it('mutes a chat out of routing until /unmute or the time runs out', async () => {
+    await say('/subscribe kazakhstan-unrest');
+    expect((await buildRouting(config, store, NOW)).channels.map((c) => c.chat)).toEqual(['1001']);
+    expect(await say('/mute 2h')).toBe('Muted for 2h.');
+    expect((await buildRouting(config, store, NOW)).channels).toEqual([]);
+    expect((await buildRouting(config, store, NOW + 3 * 3600_000)).channels.map((c) => c.chat)).toEqual(['1001']);
+    expect(await say('/mute soon')).toBe('Give a duration such as 30m, 2h or 1d.');
+    await say('/mute');
+    await say('/unmute');
+    expect((await buildRouting(config, store, NOW)).channels.map((c) => c.chat)).toEqual(['1001']);
+  });
+});
+
+describe('Bot', () => {
+  let telegram: FakeTelegram;
+  beforeEach(async () => {
+    telegram = await new FakeTelegram().start();
+  });
+  afterEach(async () => {
+    await telegram.stop();
+  });
+  const quiet = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const bot = () => new Bot({ token: FAKE_TOKEN, apiRoot: telegram.apiRoot, store, config: () => config, log: quiet, limits, commandsPerMinute: 3 });
+
+  it('takes each command once, across restarts, and stops listening to a user who floods it', async () => {
+    for (let i = 0; i < 5; i++) telegram.userSays({ id: 1001, type: 'private' }, 1001, '/help');
+    expect(await bot().processPending()).toBe(5);
+    expect(telegram.sentTo(1001)).toHaveLength(3);
+    telegram.userSays({ id: 1002, type: 'private' }, 1002, '/presets');
+    // A new process reads where the last one stopped.
+    expect(await bot().processPending()).toBe(1);
+    expect(telegram.sentTo(1002)[0]).toContain('<b>kazakhstan-unrest</b>');
+  });
+});
