@@ -1,6 +1,7 @@
 // `npm run bench`: every figure against a naive baseline in the same run.
 
 import { benchDedup } from './dedup.js';
+import { benchFanOut } from './fanout.js';
 import { benchIngest } from './ingest.js';
 import { benchMatch } from './match.js';
 
@@ -10,6 +11,7 @@ benchMatch();
 // simulated latency; the zero-latency run shows the pipeline's raw CPU cost beside it.
 await benchIngest(50);
 await benchIngest(0);
+await benchFanOut();
 // Last: a million stored reports raise this process's peak memory, which the ingest benchmark's
 // child processes would inherit as their own peak (Linux keeps maxrss across fork and exec).
 benchDedup();

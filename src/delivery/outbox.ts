@@ -28,6 +28,9 @@ export interface DrainReport {
 
 const BATCH = 100;
 const TARGET_WAIT_MS = 30_000;
+/** Sends at once, each to a different chat: enough to keep ~30 a second over a 100 ms round trip. */
+const MAX_IN_FLIGHT = 8;
+const LIMIT_MARGIN = 2;
 const MAX_BACKOFF_MS = 10 * 60_000;
 
 /**
@@ -81,15 +84,50 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
   const pausedUntil = new Map<string, number>();
   // Chats that answered "gone" in this drain: their other rows fail without asking again.
   const gone = new Set<string>();
-  let lastSendAt = 0;
+  // Sends keep to a schedule, one slot per interval, so that the time a send takes does not slow
+  // the rate: the sender runs close to the limit without exceeding it. A send takes a network
+  // round trip, longer than the interval, so several are in flight at once, never two to one chat.
+  let nextSlot = 0;
+  const inFlight = new Set<Promise<void>>();
+  const busy = new Set<string>();
+  // When each row sent in this drain was settled: a list read before then is stale about it.
+  const settledAt = new Map<number, number>();
+  // Telegram's global limit, kept with two messages to spare in any window: requests reach the
+  // server a little bunched, whatever the sender's timing.
+  const recentSends: number[] = [];
+  const limit = sink.rateLimit;
+
+  const send = async (row: OutboxRow, destination: string): Promise<void> => {
+    const sentAt = Date.now();
+    const outcome = await sink.send({
+      kind: row.kind,
+      targetMessageId: row.target?.messageId ?? null,
+      chat: row.chat,
+      threadId: row.threadId,
+      linkPreview: row.linkPreview,
+      html: row.html,
+      text: row.text,
+    });
+    const delay = await settle(store, row, outcome, log, Date.now());
+    settledAt.set(row.id, performance.now());
+    if (outcome.kind === 'sent') report.sent++;
+    else if (outcome.kind === 'retry') report.retried++;
+    else report.failed++;
+    if (delay !== null) pausedUntil.set(destination, Date.now() + delay);
+    else if (outcome.kind === 'gone') gone.add(row.chat);
+    // Telegram's per-chat limits: about one message a second to a person, 20 a minute to a group.
+    else pausedUntil.set(destination, Math.max(pausedUntil.get(destination) ?? 0, sentAt + perChatIntervalMs(row.chat, sink)));
+  };
 
   while (!signal?.aborted && Date.now() < deadline) {
+    const fetchedAt = performance.now();
     const rows = await store.dueOutbox(Date.now(), BATCH);
-    let attempted = 0;
+    let started = 0;
     for (const row of rows) {
       if (signal?.aborted || Date.now() >= deadline) break;
       const destination = destinationKey(row.chat, row.threadId);
-      if ((pausedUntil.get(destination) ?? 0) > Date.now()) continue;
+      if ((settledAt.get(row.id) ?? -1) >= fetchedAt) continue;
+      if (busy.has(destination) || (pausedUntil.get(destination) ?? 0) > Date.now()) continue;
       if (gone.has(row.chat)) {
         await store.markFailed(row.id, 'the chat is gone', Date.now());
         report.failed++;
@@ -107,29 +145,32 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
           continue;
         }
       }
-      const wait = lastSendAt + minInterval - Date.now();
+      nextSlot = Math.max(nextSlot, Date.now());
+      const wait = nextSlot - Date.now();
       if (wait > 0) await sleep(wait);
-      lastSendAt = Date.now();
-      attempted++;
-      const outcome = await sink.send({
-        kind: row.kind,
-        targetMessageId: row.target?.messageId ?? null,
-        chat: row.chat,
-        threadId: row.threadId,
-        linkPreview: row.linkPreview,
-        html: row.html,
-        text: row.text,
+      nextSlot += minInterval;
+      if (limit && recentSends.length >= limit.messages - LIMIT_MARGIN) {
+        const windowOpensAt = (recentSends[recentSends.length - (limit.messages - LIMIT_MARGIN)] ?? 0) + limit.windowMs;
+        if (windowOpensAt > performance.now()) await sleep(windowOpensAt - performance.now());
+      }
+      if (limit) {
+        recentSends.push(performance.now());
+        if (recentSends.length > limit.messages) recentSends.shift();
+      }
+      while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+      started++;
+      busy.add(destination);
+      const sending: Promise<void> = send(row, destination).finally(() => {
+        busy.delete(destination);
+        inFlight.delete(sending);
       });
-      const delay = await settle(store, row, outcome, log, Date.now());
-      if (outcome.kind === 'sent') report.sent++;
-      else if (outcome.kind === 'retry') report.retried++;
-      else report.failed++;
-      if (delay !== null) pausedUntil.set(destination, Date.now() + delay);
-      else if (outcome.kind === 'gone') gone.add(row.chat);
-      // Telegram's per-chat limits: about one message a second to a person, 20 a minute to a group.
-      else pausedUntil.set(destination, Math.max(pausedUntil.get(destination) ?? 0, lastSendAt + perChatIntervalMs(row.chat, sink)));
+      inFlight.add(sending);
     }
-    if (attempted > 0) continue;
+    if (started > 0) continue;
+    if (inFlight.size > 0) {
+      await Promise.race(inFlight);
+      continue;
+    }
 
     // Nothing could go now: wait for the next row or paused chat to come due, if before the deadline.
     const nextDue = await store.nextOutboxDue();
@@ -143,6 +184,7 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
       break; // aborted
     }
   }
+  await Promise.all(inFlight);
   report.pending = (await store.outboxCounts()).pending;
   return report;
 }

@@ -27,5 +27,7 @@ export interface AlertSink {
   readonly name: string;
   /** pause between two sends that the destination needs (Telegram: ~30 messages/second) */
   readonly minIntervalMs: number;
+  /** a hard limit the destination enforces, if any: at most `messages` in any `windowMs` */
+  readonly rateLimit?: { messages: number; windowMs: number };
   send(message: OutgoingMessage): Promise<SendOutcome>;
 }

@@ -54,6 +54,12 @@ export class FakeTelegram {
   /** updates getUpdates serves, as users' messages arrive */
   private readonly updates: Array<{ update_id: number } & Record<string, unknown>> = [];
   private nextUpdateId = 1;
+  /** Telegram's global limit, when enforced: at most `messages` sends in any `windowMs` */
+  private rate: { messages: number; windowMs: number; sent: number[] } | null = null;
+  /** how long each answer takes, like a network round trip to Telegram */
+  latencyMs = 0;
+  /** how many sends answered 429 for going over the enforced limit */
+  tooFast = 0;
   /** per group: the user ids getChatMember calls administrators */
   readonly admins = new Map<string, Set<number>>();
   apiRoot = '';
@@ -63,6 +69,11 @@ export class FakeTelegram {
   /** The next sendMessage calls fail with these answers, in order. */
   failNext(...failures: Failure[]): void {
     this.failures.push(...failures);
+  }
+
+  /** Answers 429 (retry_after 1) to sends beyond `messages` in any `windowMs`, as Telegram does. */
+  enforceRate(messages: number, windowMs: number): void {
+    this.rate = { messages, windowMs, sent: [] };
   }
 
   /** A user sends `text` to the bot in `chat` (a private chat when the chat id is the user's). */
@@ -99,7 +110,9 @@ export class FakeTelegram {
       req.on('end', () => {
         const reply = (status: number, payload: unknown, method = '', body: Record<string, unknown> = {}) => {
           this.calls.push({ method, body, status });
-          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+          const answer = () => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+          if (this.latencyMs > 0) setTimeout(answer, this.latencyMs);
+          else answer();
         };
         const match = /^\/bot([^/]+)\/([A-Za-z]+)$/u.exec(req.url ?? '');
         if (!match) return reply(404, { ok: false, error_code: 404, description: 'Not Found' });
@@ -124,6 +137,16 @@ export class FakeTelegram {
             }
             const chat = String(body.chat_id);
             if (this.blocked.has(chat)) return error(403, 'Forbidden: bot was blocked by the user');
+            if (this.rate) {
+              const now = performance.now();
+              const sent = this.rate.sent.filter((t) => t > now - this.rate!.windowMs);
+              this.rate.sent = sent;
+              if (sent.length >= this.rate.messages) {
+                this.tooFast++;
+                return error(429, 'Too Many Requests: retry after 1', { retry_after: 1 });
+              }
+              sent.push(now);
+            }
             const text = typeof body.text === 'string' ? body.text : '';
             const visible = visibleText(body);
             if (!visible.ok) return error(400, visible.error);
