@@ -56,6 +56,11 @@ export class FakeTelegram {
   private nextUpdateId = 1;
   /** Telegram's global limit, when enforced: at most `messages` sends in any `windowMs` */
   private rate: { messages: number; windowMs: number; sent: number[] } | null = null;
+  /** a share of sends (0–1) that fail at random: a 502, a dropped connection, or a 429 */
+  flakiness = 0;
+  private flakyState = 12345;
+  /** called with each message delivered, so a test can act at a given point without polling */
+  onDelivered: ((message: DeliveredMessage) => void) | null = null;
   /** how long each answer takes, like a network round trip to Telegram */
   latencyMs = 0;
   /** how many sends answered 429 for going over the enforced limit */
@@ -131,6 +136,13 @@ export class FakeTelegram {
           case 'getMe':
             return reply(200, { ok: true, result: { id: 123456789, is_bot: true, first_name: 'Fake', username: 'fake_bot' } }, method, body);
           case 'sendMessage': {
+            if (this.flakiness > 0) {
+              this.flakyState = (this.flakyState * 48271) % 2147483647;
+              const roll = (this.flakyState % 10_000) / 10_000;
+              if (roll < this.flakiness / 3) return error(502, 'Bad Gateway');
+              if (roll < (2 * this.flakiness) / 3) return req.socket.destroy();
+              if (roll < this.flakiness) return error(429, 'Too Many Requests: retry after 1', { retry_after: 1 });
+            }
             const failure = this.down ? { status: 502, description: 'Bad Gateway' } : this.failures.shift();
             if (failure) {
               return error(failure.status, failure.description, failure.retryAfter !== undefined ? { retry_after: failure.retryAfter } : undefined);
@@ -162,6 +174,7 @@ export class FakeTelegram {
               edits: 0,
             };
             this.messages.push(message);
+            this.onDelivered?.(message);
             return reply(200, { ok: true, result: { message_id: message.message_id, chat: { id: chat }, date: Math.floor(Date.now() / 1000), text: visible.text } }, method, body);
           }
           case 'getUpdates': {
