@@ -208,6 +208,7 @@ async function main(argv: string[]): Promise<number> {
       const worker = startWorker({ config, store, sink: createSink(env, log), log, summarizer: createSummarizer(env, config, log) });
       const bot = createBot(env, config, store, log);
       const botStopped = new AbortController();
+      await bot?.announceCommands();
       const polling = bot?.poll(botStopped.signal);
       void worker.stopped.then(() => botStopped.abort());
       let signals = 0;

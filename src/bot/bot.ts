@@ -21,6 +21,17 @@ export interface BotOptions {
 
 const ALLOWED_UPDATES = ['message', 'channel_post'] as const;
 const POLL_TIMEOUT_S = 25;
+const COMMANDS = [
+  { command: 'presets', description: 'ready-made watchlists' },
+  { command: 'subscribe', description: 'follow a preset' },
+  { command: 'unsubscribe', description: 'stop following a preset' },
+  { command: 'watch', description: 'add your own watchlist query' },
+  { command: 'unwatch', description: 'remove a watchlist by number' },
+  { command: 'list', description: 'your watchlists' },
+  { command: 'mute', description: 'pause alerts for a while' },
+  { command: 'unmute', description: 'resume alerts' },
+  { command: 'help', description: 'how it works' },
+];
 
 export class Bot {
   private readonly bot: Telegraf;
@@ -67,6 +78,15 @@ export class Bot {
     times.push(now);
     this.recent.set(userId, times);
     return times.length > this.options.commandsPerMinute;
+  }
+
+  /** Tells Telegram the bot's commands, for the menu clients show; once per start. */
+  async announceCommands(): Promise<void> {
+    try {
+      await this.bot.telegram.setMyCommands(COMMANDS);
+    } catch (error) {
+      this.options.log.warn({ err: (error as Error).message }, 'setMyCommands failed');
+    }
   }
 
   /** Handles the updates waiting now and returns how many; `once` calls it before its cycle. */

@@ -76,6 +76,11 @@ describe('Bot', () => {
   const quiet = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
   const bot = () => new Bot({ token: FAKE_TOKEN, apiRoot: telegram.apiRoot, store, config: () => config, log: quiet, limits, commandsPerMinute: 3 });
 
+  it('announces its commands', async () => {
+    await bot().announceCommands();
+    expect(telegram.commands).toEqual(['presets', 'subscribe', 'unsubscribe', 'watch', 'unwatch', 'list', 'mute', 'unmute', 'help']);
+  });
+
   it('takes each command once, across restarts, and stops listening to a user who floods it', async () => {
     for (let i = 0; i < 5; i++) telegram.userSays({ id: 1001, type: 'private' }, 1001, '/help');
     expect(await bot().processPending()).toBe(5);

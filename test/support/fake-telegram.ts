@@ -65,6 +65,8 @@ export class FakeTelegram {
   latencyMs = 0;
   /** how many sends answered 429 for going over the enforced limit */
   tooFast = 0;
+  /** the commands the bot announced with setMyCommands */
+  commands: string[] = [];
   /** per group: the user ids getChatMember calls administrators */
   readonly admins = new Map<string, Set<number>>();
   apiRoot = '';
@@ -181,6 +183,9 @@ export class FakeTelegram {
             const offset = typeof body.offset === 'number' ? body.offset : 0;
             return reply(200, { ok: true, result: this.updates.filter((u) => u.update_id >= offset).slice(0, 100) }, method, body);
           }
+          case 'setMyCommands':
+            this.commands = Array.isArray(body.commands) ? (body.commands as Array<{ command: string }>).map((c) => c.command) : [];
+            return reply(200, { ok: true, result: true }, method, body);
           case 'getChatMember': {
             const isAdmin = this.admins.get(String(body.chat_id))?.has(Number(body.user_id)) ?? false;
             const user = { id: Number(body.user_id), is_bot: false, first_name: 'user' };
