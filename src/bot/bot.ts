@@ -5,13 +5,12 @@
 import { Telegraf } from 'telegraf';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
-import type { SubscriptionStore } from '../store/store.js';
-import { answerCommand, type BotLimits } from './commands.js';
+import { answerCommand, type BotLimits, type BotStore } from './commands.js';
 
 export interface BotOptions {
   token: string;
   apiRoot: string;
-  store: SubscriptionStore;
+  store: BotStore;
   config: () => Config;
   log: Logger;
   limits: BotLimits;

@@ -5,7 +5,7 @@ import type { Config } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
 import { compileWatchlist, type Watchlist } from '../match/matcher.js';
 import { QueryError } from '../match/query.js';
-import type { ChatRecord, ChatWatchlist, SubscriptionStore } from '../store/store.js';
+import type { ChatRecord, ChatWatchlist, FeedState, Store, SubscriptionStore } from '../store/store.js';
 import { escapeHtml } from '../summary/render.js';
 
 export interface CommandInput {
@@ -48,11 +48,53 @@ function describe(watchlist: ChatWatchlist, n: number): string {
   return watchlist.preset !== null ? `${n}. preset <b>${escapeHtml(watchlist.preset)}</b>` : `${n}. <code>${escapeHtml(watchlist.query ?? '')}</code>`;
 }
 
+/** The store as the bot sees it: subscriptions, and the feed and outbox figures admins ask for. */
+export type BotStore = SubscriptionStore & Pick<Store, 'feedStates' | 'outboxCounts'>;
+
+// For the bot's administrators (config `admins`) only.
+const ADMIN_COMMANDS = new Set(['stats', 'feeds', 'failing']);
+
+function feedLine(feed: FeedState, now: number): string {
+  const state =
+    feed.failingSince !== null
+      ? `failing for ${Math.round((now - feed.failingSince) / 60_000)} min: ${escapeHtml(feed.lastError ?? 'unknown error')}`
+      : feed.lastSuccessAt !== null
+        ? 'ok'
+        : 'not polled yet';
+  return `• ${escapeHtml(feed.url)} — ${state}`;
+}
+
+async function answerAdmin(name: string, store: BotStore, config: Config, now: number): Promise<string> {
+  const feeds = await store.feedStates();
+  switch (name) {
+    case 'stats': {
+      const outbox = await store.outboxCounts();
+      const chats = await store.chatCounts();
+      const failing = feeds.filter((f) => f.failingSince !== null).length;
+      return [
+        `<b>Feeds</b>: ${config.feeds.length} configured, ${failing} failing`,
+        `<b>Chats</b>: ${chats.active} active, ${chats.inactive} gone`,
+        `<b>Outbox</b>: ${outbox.pending} pending, ${outbox.sent} sent, ${outbox.failed} failed`,
+      ].join('\n');
+    }
+    case 'feeds':
+      return feeds.length > 0 ? feeds.slice(0, 50).map((f) => feedLine(f, now)).join('\n') : 'No feed polled yet.';
+    default: {
+      const failing = feeds.filter((f) => f.failingSince !== null);
+      return failing.length > 0 ? failing.map((f) => feedLine(f, now)).join('\n') : 'No feed is failing.';
+    }
+  }
+}
+
 /** Answers one command; null for text that is not a command (the bot stays silent). */
-export async function answerCommand(input: CommandInput, store: SubscriptionStore, config: Config, limits: BotLimits, now: number): Promise<string | null> {
+export async function answerCommand(input: CommandInput, store: BotStore, config: Config, limits: BotLimits, now: number): Promise<string | null> {
   const command = parseCommand(input.text);
   if (!command) return null;
   const chat = input.chat.id;
+  if (ADMIN_COMMANDS.has(command.name)) {
+    if (input.userId === null || !config.admins.includes(input.userId)) return "This command is for the bot's administrators.";
+    return answerAdmin(command.name, store, config, now);
+  }
   if (CHANGES.has(command.name) && input.chat.kind !== 'private' && !(await input.isChatAdmin())) {
     return 'Only the administrators of this chat can change what it receives.';
   }

@@ -61,6 +61,8 @@ export interface Config {
     retentionMs: number;
   };
   delivery: { maxWaitMs: number };
+  /** Telegram user ids of the bot's administrators */
+  admins: string[];
   /** limits on what chats ask of the bot */
   bot: { maxWatchlists: number; maxQueryLength: number; commandsPerMinute: number };
   /** how alerts read: the time zone of their times, the length of their summaries */
@@ -268,6 +270,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       template: c.template,
       linkPreview: c.link_preview,
     })),
+    admins: raw.admins.map(String),
     bot: { maxWatchlists: raw.bot.max_watchlists, maxQueryLength: raw.bot.max_query_length, commandsPerMinute: raw.bot.commands_per_minute },
     summary: { timeZone: raw.summary.time_zone, length: raw.summary.length, timeoutMs: raw.summary.timeout },
     fetch: {

@@ -115,6 +115,8 @@ export const ConfigSchema = z.strictObject({
       retention: duration('30d'),
     })
     .prefault({}),
+  /** Telegram user ids allowed the admin commands (/stats, /feeds, /failing) and sent failing-feed notices */
+  admins: z.array(z.number().int().positive()).default([]),
   bot: z
     .strictObject({
       /** watchlists (presets and queries) one chat may have */

@@ -235,20 +235,19 @@ export class SqliteStore implements Store {
 
   async getFeedState(url: string): Promise<FeedState | null> {
     const row = this.sql('SELECT * FROM feeds WHERE url = ?').get(url) as FeedRow | undefined;
-    if (!row) return null;
-    return {
-      url: row.url,
-      etag: row.etag,
-      lastModified: row.last_modified,
-      firstPolledAt: row.first_polled_at,
-      lastSuccessAt: row.last_success_at,
-      lastError: row.last_error,
-      consecutiveFailures: row.consecutive_failures,
-      nextPollAt: row.next_poll_at,
-      fetchUrl: row.fetch_url,
-      failingSince: row.failing_since,
-      failureReportedAt: row.failure_reported_at,
+    return row ? feedState(row) : null;
+  }
+
+  async feedStates(): Promise<FeedState[]> {
+    return (this.sql('SELECT * FROM feeds ORDER BY url').all() as FeedRow[]).map(feedState);
+  }
+
+  async chatCounts(): Promise<{ active: number; inactive: number }> {
+    const row = this.sql('SELECT COALESCE(SUM(active), 0) AS active, COUNT(*) - COALESCE(SUM(active), 0) AS inactive FROM chats').get() as {
+      active: number;
+      inactive: number;
     };
+    return row;
   }
 
   async recordFeedFailure(url: string, error: string, at: number, nextPollAt: number): Promise<void> {
@@ -657,4 +656,20 @@ function uint32s(bytes: Buffer): Uint32Array {
   const values = new Uint32Array(bytes.byteLength / 4);
   new Uint8Array(values.buffer).set(bytes);
   return values;
+}
+
+function feedState(row: FeedRow): FeedState {
+  return {
+    url: row.url,
+    etag: row.etag,
+    lastModified: row.last_modified,
+    firstPolledAt: row.first_polled_at,
+    lastSuccessAt: row.last_success_at,
+    lastError: row.last_error,
+    consecutiveFailures: row.consecutive_failures,
+    nextPollAt: row.next_poll_at,
+    fetchUrl: row.fetch_url,
+    failingSince: row.failing_since,
+    failureReportedAt: row.failure_reported_at,
+  };
 }

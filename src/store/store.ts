@@ -152,6 +152,8 @@ export interface OutboxRow {
 
 export interface Store extends SubscriptionStore {
   getFeedState(url: string): Promise<FeedState | null>;
+  /** every feed the store knows, for the admin commands */
+  feedStates(): Promise<FeedState[]>;
   /** records a poll that failed (fetch or parse) and when to try again; successes are recorded by commitFeedBatch */
   recordFeedFailure(url: string, error: string, at: number, nextPollAt: number): Promise<void>;
   /** remembers (or forgets, with null) the URL a feed permanently moved to */
@@ -221,6 +223,8 @@ export interface SubscriptionStore {
   setMutedUntil(chat: string, until: number | null): Promise<void>;
   /** the chat blocked the bot, left, or is gone: nothing more is sent to it */
   deactivateChat(chat: string, reason: string, at: number): Promise<void>;
+  /** how many chats are active and how many have gone */
+  chatCounts(): Promise<{ active: number; inactive: number }>;
   /** the bot's position in its stream of updates */
   getBotOffset(): Promise<number>;
   setBotOffset(offset: number): Promise<void>;

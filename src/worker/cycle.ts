@@ -14,6 +14,7 @@ import type { Summarizer } from '../summary/llm.js';
 import { createSerialQueue, runPooled } from '../concurrency.js';
 import { processFeed, type FeedOutcome } from './process-feed.js';
 import { buildRouting } from './routing.js';
+import { escapeHtml } from '../summary/render.js';
 
 function hostOf(feed: FeedConfig): string {
   return new URL(feed.url).host;
@@ -67,6 +68,11 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
         'feed has been failing for too long',
       );
       await store.markFeedFailureReported(feed.url, now);
+      // Administrators hear of it too, once per run of failures; best effort, as logs are.
+      for (const admin of config.admins) {
+        const text = `Feed failing since ${new Date(state.failingSince ?? now).toISOString().slice(0, 16).replace('T', ' ')} UTC: ${feed.url}\n${error.message}`;
+        await sink.send({ kind: 'alert', targetMessageId: null, chat: admin, threadId: null, linkPreview: false, html: escapeHtml(text), text });
+      }
     }
   };
 

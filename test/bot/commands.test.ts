@@ -8,7 +8,7 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import { buildRouting } from '../../src/worker/routing.js';
 import { FakeTelegram, FAKE_TOKEN } from '../support/fake-telegram.js';
 
-const config = parseConfig('feeds:\n  - url: https://f.test/rss\nbot:\n  max_watchlists: 2\n  max_query_length: 40\n', 'test.yaml', {});
+const config = parseConfig('feeds:\n  - url: https://f.test/rss\nadmins: [777]\nbot:\n  max_watchlists: 2\n  max_query_length: 40\n', 'test.yaml', {});
 const limits = { maxWatchlists: config.bot.maxWatchlists, maxQueryLength: config.bot.maxQueryLength };
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 
@@ -50,6 +50,16 @@ describe('bot commands', () => {
   it('lets only administrators change what a group receives', async () => {
     expect(await say('/subscribe kazakhstan-unrest', '-2001', false)).toBe('Only the administrators of this chat can change what it receives.');
     expect(await say('/list', '-2001', false)).toBe('No watchlists yet: /presets, /subscribe or /watch.');
+  });
+
+  it('answers the admin commands to administrators only', async () => {
+    const admin = (text: string) => answerCommand({ chat: { id: '777', kind: 'private' }, userId: '777', text, isChatAdmin: () => Promise.resolve(true) }, store, config, limits, NOW);
+    expect(await say('/stats')).toBe("This command is for the bot's administrators.");
+    await say('/subscribe kazakhstan-unrest');
+    await store.recordFeedFailure('https://f.test/rss', 'HTTP 503 <oops>', NOW - 600_000, NOW);
+    expect(await admin('/stats')).toBe('<b>Feeds</b>: 1 configured, 1 failing\n<b>Chats</b>: 1 active, 0 gone\n<b>Outbox</b>: 0 pending, 0 sent, 0 failed');
+    expect(await admin('/failing')).toBe('• https://f.test/rss — failing for 10 min: HTTP 503 &lt;oops&gt;');
+    expect(await admin('/feeds')).toBe('• https://f.test/rss — failing for 10 min: HTTP 503 &lt;oops&gt;');
   });
 
   it('mutes a chat out of routing until /unmute or the time runs out', async () => {

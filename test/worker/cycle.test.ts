@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../../src/config/load.js';
 import { ConsoleSink } from '../../src/delivery/console.js';
+import type { OutgoingMessage } from '../../src/delivery/sink.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { runCycle } from '../../src/worker/cycle.js';
@@ -62,13 +63,18 @@ describe('a cycle', () => {
 
   it('reports a feed failing for longer than report_failing_after once, not every cycle', async () => {
     feeds.set('/gone.xml', { body: 'gone', status: 410 });
-    const cfg = config(['/gone.xml'], 'fetch:\n  report_failing_after: 0s\n');
+    const cfg = config(['/gone.xml'], 'fetch:\n  report_failing_after: 0s\nadmins: [4242]\n');
     const url = `${feeds.url}/gone.xml`;
-    await runCycle({ config: cfg, store, sink, log });
+    const notices: OutgoingMessage[] = [];
+    const recording = { name: 'recording', minIntervalMs: 0, send: (m: OutgoingMessage) => (notices.push(m), Promise.resolve({ kind: 'sent' as const, messageId: null })) };
+    await runCycle({ config: cfg, store, sink: recording, log });
     await store.recordFeedFailure(url, 'HTTP 410 Gone', Date.now(), 0); // due again now
-    await runCycle({ config: cfg, store, sink, log });
+    await runCycle({ config: cfg, store, sink: recording, log });
     expect(requestsTo('/gone.xml')).toBe(2);
     expect(logs.filter((l) => l.msg === 'feed has been failing for too long' && l.feed === url)).toHaveLength(1);
+    // The administrator hears of it once too.
+    expect(notices.map((n) => n.chat)).toEqual(['4242']);
+    expect(notices[0]?.text).toContain(url);
   });
 
   it('follows a permanent redirect once, then polls the new URL', async () => {
