@@ -46,6 +46,7 @@ async function fanOut(minIntervalMs: number): Promise<{ seconds: number; sent: n
     })),
     outboxRewrites: [],
     breaking: [],
+    digestItems: [],
     fetch: { etag: null, lastModified: null },
   };
   await store.commitFeedBatch(batch);

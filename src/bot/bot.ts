@@ -29,6 +29,7 @@ const COMMANDS = [
   { command: 'list', description: 'your watchlists' },
   { command: 'mute', description: 'pause alerts for a while' },
   { command: 'unmute', description: 'resume alerts' },
+  { command: 'digest', description: 'off, hourly or daily digests' },
   { command: 'help', description: 'how it works' },
 ];
 

@@ -33,10 +33,11 @@ export const HELP = [
   '/list — your watchlists',
   '/mute [<i>duration</i>] — pause alerts (e.g. /mute 2h; no duration: until /unmute)',
   '/unmute — resume alerts',
+  '/digest off|hourly|daily — alerts one by one, or collected into one message per hour or day',
 ].join('\n');
 
 // Commands that change what a group receives: only its administrators may use them.
-const CHANGES = new Set(['subscribe', 'unsubscribe', 'watch', 'unwatch', 'mute', 'unmute', 'start']);
+const CHANGES = new Set(['subscribe', 'unsubscribe', 'watch', 'unwatch', 'mute', 'unmute', 'start', 'digest']);
 
 /** "/watch@steppewatch_bot almaty" → ["watch", "almaty"]; null when the text is not a command. */
 export function parseCommand(text: string): { name: string; argument: string } | null {
@@ -168,6 +169,13 @@ export async function answerCommand(input: CommandInput, store: BotStore, config
     case 'unmute':
       await store.setMutedUntil(chat, null);
       return 'Alerts resume.';
+    case 'digest': {
+      const period = command.argument.toLowerCase();
+      if (period !== 'off' && period !== 'hourly' && period !== 'daily') return 'Say /digest off, /digest hourly or /digest daily.';
+      await store.upsertChat(chat, input.chat.kind, now);
+      await store.setDigest(chat, period, now);
+      return period === 'off' ? 'Alerts come one by one again.' : `Alerts now come as one ${period} digest.`;
+    }
     default:
       return `Unknown command /${escapeHtml(command.name)}. /help lists them.`;
   }

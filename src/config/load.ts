@@ -27,6 +27,8 @@ export interface ChannelConfig {
   updates: 'edit' | 'reply' | 'silent';
   template: 'full' | 'compact';
   linkPreview: boolean;
+  /** a subscriber's digest period; config channels get alerts one by one */
+  digest?: 'off' | 'hourly' | 'daily';
 }
 
 export interface Config {

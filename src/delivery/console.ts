@@ -10,7 +10,7 @@ export class ConsoleSink implements AlertSink {
 
   send(message: OutgoingMessage): Promise<SendOutcome> {
     const destination = message.threadId === null ? message.chat : `${message.chat} (topic ${message.threadId})`;
-    const what = message.kind === 'alert' ? 'alert' : message.kind === 'edit' ? 'update of an earlier alert' : 'reply to an earlier alert';
+    const what = { alert: 'alert', digest: 'digest', edit: 'update of an earlier alert', reply: 'reply to an earlier alert' }[message.kind];
     this.out.write(`── ${what} → ${destination} ──\n${message.text}\n\n`);
     return Promise.resolve({ kind: 'sent', messageId: null });
   }

@@ -133,7 +133,7 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
         report.failed++;
         continue;
       }
-      if (row.kind !== 'alert') {
+      if (row.kind === 'edit' || row.kind === 'reply') {
         // An edit or reply needs its alert delivered first.
         if (row.target === null || row.target.status === 'failed') {
           await store.markFailed(row.id, 'the alert it concerns was never delivered', Date.now());

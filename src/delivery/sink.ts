@@ -2,7 +2,7 @@
 
 export interface OutgoingMessage {
   /** a new alert; an edit of an alert sent before (`targetMessageId`); or a reply under it */
-  kind: 'alert' | 'edit' | 'reply';
+  kind: 'alert' | 'edit' | 'reply' | 'digest';
   /** the Telegram message an edit or reply concerns (null from sinks without message ids) */
   targetMessageId: number | null;
   chat: string;

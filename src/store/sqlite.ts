@@ -14,6 +14,8 @@ import {
   type OutboxStatus,
   type ChatRecord,
   type ChatWatchlist,
+  type DigestItem,
+  type DigestPeriod,
   type StoryAlert,
   type Store,
   type StoryMatch,
@@ -140,6 +142,8 @@ export const MIGRATIONS: string[] = [
     kind TEXT NOT NULL,
     active INTEGER NOT NULL DEFAULT 1,
     muted_until INTEGER,
+    digest TEXT NOT NULL DEFAULT 'off',
+    last_digest_at INTEGER,
     created_at INTEGER NOT NULL,
     deactivated_at INTEGER,
     deactivated_reason TEXT
@@ -153,6 +157,17 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX chat_watchlists_chat ON chat_watchlists(chat, id);
   CREATE TABLE bot_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE digest_items (
+    id INTEGER PRIMARY KEY,
+    chat TEXT NOT NULL,
+    story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    html TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    queued_at INTEGER
+  );
+  CREATE INDEX digest_items_pending ON digest_items(chat, queued_at, id);
+  CREATE INDEX digest_items_story ON digest_items(story_id);
   `,
 ];
 
@@ -363,9 +378,11 @@ export class SqliteStore implements Store {
         numbers: string;
       }>
     ).map((r): KnownReport => ({ at: r.at, source: r.source, link: r.link, entities: JSON.parse(r.entities) as string[], numbers: JSON.parse(r.numbers) as string[] }));
+    // A chat that takes digests has the story once it is collected for its digest.
+    const digested = this.sql('SELECT DISTINCT chat FROM digest_items WHERE story_id = ?').pluck().all(id) as string[];
     return {
       id: story.id,
-      destinations: new Set(alerts.map((a) => destinationKey(a.chat, a.threadId))),
+      destinations: new Set([...alerts.map((a) => destinationKey(a.chat, a.threadId)), ...digested]),
       alerts,
       reports,
       breakingAt: story.breaking_at,
@@ -447,6 +464,7 @@ export class SqliteStore implements Store {
     );
     const rewriteOutbox = this.sql(`UPDATE outbox SET html = ?, text = ? WHERE id = ? AND status = 'pending'`);
     const markBreaking = this.sql('UPDATE stories SET breaking_at = COALESCE(breaking_at, ?) WHERE id = ?');
+    const insertDigestItem = this.sql('INSERT INTO digest_items (chat, story_id, html, text, created_at) VALUES (?, ?, ?, ?, ?)');
     const upsertFeed = this.sql(
       `INSERT INTO feeds (url, etag, last_modified, first_polled_at, last_success_at, consecutive_failures)
        VALUES (?, ?, ?, ?, ?, 0)
@@ -518,6 +536,7 @@ export class SqliteStore implements Store {
       }
       for (const rewrite of batch.outboxRewrites) rewriteOutbox.run(rewrite.html, rewrite.text, rewrite.id);
       for (const ref of batch.breaking) markBreaking.run(batch.at, resolve(ref));
+      for (const item of batch.digestItems) insertDigestItem.run(item.chat, resolve(item.story), item.html, item.text, batch.at);
       upsertFeed.run(batch.feedUrl, batch.fetch.etag, batch.fetch.lastModified, batch.at, batch.at);
       return reports;
     })();
@@ -594,10 +613,49 @@ export class SqliteStore implements Store {
   }
 
   async getChat(chat: string): Promise<ChatRecord | null> {
-    const row = this.sql('SELECT chat, kind, active, muted_until FROM chats WHERE chat = ?').get(chat) as
-      | { chat: string; kind: ChatRecord['kind']; active: number; muted_until: number | null }
+    const row = this.sql('SELECT chat, kind, active, muted_until, digest FROM chats WHERE chat = ?').get(chat) as
+      | { chat: string; kind: ChatRecord['kind']; active: number; muted_until: number | null; digest: DigestPeriod }
       | undefined;
-    return row ? { chat: row.chat, kind: row.kind, active: row.active === 1, mutedUntil: row.muted_until } : null;
+    return row ? { chat: row.chat, kind: row.kind, active: row.active === 1, mutedUntil: row.muted_until, digest: row.digest } : null;
+  }
+
+  async digestChats(): Promise<Map<string, DigestPeriod>> {
+    const rows = this.sql(`SELECT chat, digest FROM chats WHERE active = 1 AND digest != 'off'`).all() as Array<{ chat: string; digest: DigestPeriod }>;
+    return new Map(rows.map((r) => [r.chat, r.digest]));
+  }
+
+  async setDigest(chat: string, period: DigestPeriod, now: number): Promise<void> {
+    this.sql('UPDATE chats SET digest = ?, last_digest_at = COALESCE(last_digest_at, ?) WHERE chat = ?').run(period, now, chat);
+  }
+
+  async dueDigests(now: number): Promise<Array<{ chat: string; items: DigestItem[] }>> {
+    const chats = this
+      .sql(
+        `SELECT chat FROM chats WHERE active = 1 AND (
+           (digest = 'hourly' AND COALESCE(last_digest_at, 0) <= ?) OR (digest = 'daily' AND COALESCE(last_digest_at, 0) <= ?))
+         AND EXISTS (SELECT 1 FROM digest_items d WHERE d.chat = chats.chat AND d.queued_at IS NULL)`,
+      )
+      .pluck()
+      .all(now - 3_600_000, now - 86_400_000) as string[];
+    return chats.map((chat) => ({
+      chat,
+      items: this
+        .sql('SELECT id, story_id AS storyId, html, text FROM digest_items WHERE chat = ? AND queued_at IS NULL ORDER BY id')
+        .all(chat) as DigestItem[],
+    }));
+  }
+
+  async queueDigest(chat: string, messages: Array<{ storyId: number; html: string; text: string }>, itemIds: number[], now: number): Promise<void> {
+    const insert = this.sql(
+      `INSERT INTO outbox (story_id, kind, target_id, chat, thread_id, link_preview, html, text, base_html, base_text, next_attempt_at, created_at)
+       VALUES (?, 'digest', NULL, ?, 0, 0, ?, ?, NULL, NULL, ?, ?)`,
+    );
+    const mark = this.sql('UPDATE digest_items SET queued_at = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const message of messages) insert.run(message.storyId, chat, message.html, message.text, now, now);
+      for (const id of itemIds) mark.run(now, id);
+      this.sql('UPDATE chats SET last_digest_at = ? WHERE chat = ?').run(now, chat);
+    })();
   }
 
   async addChatWatchlist(chat: string, watchlist: { preset: string } | { query: string }, at: number): Promise<ChatWatchlist> {

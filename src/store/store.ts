@@ -86,7 +86,7 @@ export interface NewStory {
   keys: string[];
 }
 
-export type OutboxKind = 'alert' | 'edit' | 'reply';
+export type OutboxKind = 'alert' | 'edit' | 'reply' | 'digest';
 
 export interface OutboxMessage {
   story: StoryRef;
@@ -119,6 +119,8 @@ export interface FeedBatch {
   outboxRewrites: Array<{ id: number; html: string; text: string }>;
   /** stories that just became breaking */
   breaking: StoryRef[];
+  /** alerts for chats that take digests: collected, sent later as one message */
+  digestItems: Array<{ story: StoryRef; chat: string; html: string; text: string }>;
   fetch: { etag: string | null; lastModified: string | null };
 }
 
@@ -195,11 +197,23 @@ export function destinationKey(chat: string, threadId: number | null): string {
 }
 
 /** A chat that talks to the bot: a person, a group or a channel. */
+export type DigestPeriod = 'off' | 'hourly' | 'daily';
+
 export interface ChatRecord {
   chat: string;
   kind: 'private' | 'group' | 'supergroup' | 'channel';
   active: boolean;
   mutedUntil: number | null;
+  /** alerts one by one (off), or collected and sent as one message per period */
+  digest: DigestPeriod;
+}
+
+/** An alert waiting for its chat's next digest. */
+export interface DigestItem {
+  id: number;
+  storyId: number;
+  html: string;
+  text: string;
 }
 
 /** One of a chat's watchlists: a preset by name, or its own query. */
@@ -220,6 +234,14 @@ export interface SubscriptionStore {
   chatWatchlists(chat: string): Promise<ChatWatchlist[]>;
   /** the watchlists of every chat that is active and not muted at `now`, for the matcher */
   activeWatchlists(now: number): Promise<ChatWatchlist[]>;
+  /** the digest period of every active chat that has one */
+  digestChats(): Promise<Map<string, DigestPeriod>>;
+  /** a chat's digest period; its first digest is due a period after `now` */
+  setDigest(chat: string, period: DigestPeriod, now: number): Promise<void>;
+  /** chats whose digest is due at `now` (a period since the last) with the items waiting for each */
+  dueDigests(now: number): Promise<Array<{ chat: string; items: DigestItem[] }>>;
+  /** queues a chat's digest messages and marks its items as sent in them, in one transaction */
+  queueDigest(chat: string, messages: Array<{ storyId: number; html: string; text: string }>, itemIds: number[], now: number): Promise<void>;
   setMutedUntil(chat: string, until: number | null): Promise<void>;
   /** the chat blocked the bot, left, or is gone: nothing more is sent to it */
   deactivateChat(chat: string, reason: string, at: number): Promise<void>;

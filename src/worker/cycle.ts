@@ -2,6 +2,7 @@
 // pipeline (one feed at a time, so story decisions never race), then drain the outbox.
 
 import type { Config, FeedConfig } from '../config/load.js';
+import { queueDueDigests } from '../delivery/digest.js';
 import { drainOutbox, type DrainReport } from '../delivery/outbox.js';
 import type { AlertSink } from '../delivery/sink.js';
 import { createFeedAgent, FetchError, fetchFeed } from '../feeds/fetch.js';
@@ -154,6 +155,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   } finally {
     await agent.close();
   }
+  // Digests that are due join the outbox, to go out with this drain.
+  await queueDueDigests(store, Date.now());
   report.delivery = await drainOutbox({
     store,
     sink,

@@ -167,6 +167,7 @@ export async function processFeed(
     outbox: [],
     outboxRewrites: [],
     breaking: [],
+    digestItems: [],
     fetch: { etag: poll.etag, lastModified: poll.lastModified },
   };
   // Stories this batch has touched, by key and by id, so two reports in one feed fold too.
@@ -289,6 +290,15 @@ export async function processFeed(
       const alert: Alert = { summary, source, link: item.link, time: new Date(publishedAt(item, now)), watchlists: labels, matchedForms: forms, language: item.language };
       // Room is left for what a later edit adds: the breaking mark and «also reported by».
       const options: RenderOptions = { template: channel.template, timeZone: config.summary.timeZone, now: new Date(now), maxLength: MESSAGE_LIMIT - UPDATE_ROOM };
+      const destination = destinationKey(channel.chat, channel.threadId);
+      if (channel.digest !== undefined && channel.digest !== 'off') {
+        // Collected for the chat's digest: one line per story, sent with the others later.
+        const line = { ...options, template: 'compact' as const };
+        batch.digestItems.push({ story: story.ref, chat: channel.chat, html: renderHtml(alert, line), text: renderText(alert, line) });
+        story.destinations.add(destination);
+        counts.alerts++;
+        continue;
+      }
       const message: OutboxMessage = {
         story: story.ref,
         kind: 'alert',
@@ -300,7 +310,6 @@ export async function processFeed(
         text: renderText(alert, options),
       };
       batch.outbox.push(message);
-      const destination = destinationKey(channel.chat, channel.threadId);
       story.destinations.add(destination);
       story.newAlerts.set(destination, { message, base: { html: message.html, text: message.text } });
       counts.alerts++;

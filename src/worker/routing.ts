@@ -25,6 +25,7 @@ export async function buildRouting(config: Config, store: SubscriptionStore, now
   const rows = await store.activeWatchlists(now);
   if (rows.length === 0) return configRouting(config);
   const compiled = compileChatWatchlists(rows, config);
+  const digests = await store.digestChats();
   const byChat = new Map<string, string[]>();
   const labels = new Map<string, string>();
   for (const { chat, watchlist, label } of compiled) {
@@ -38,6 +39,7 @@ export async function buildRouting(config: Config, store: SubscriptionStore, now
     updates: 'edit',
     template: 'full',
     linkPreview: false,
+    digest: digests.get(chat) ?? 'off',
   }));
   return {
     matcher: new Matcher([...config.watchlists.values(), ...compiled.map((c) => c.watchlist)]),

@@ -6,6 +6,9 @@ import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { buildRouting } from '../../src/worker/routing.js';
+import { processFeed } from '../../src/worker/process-feed.js';
+import { digestMessages, queueDueDigests } from '../../src/delivery/digest.js';
+import { MESSAGE_LIMIT, visibleLength } from '../../src/summary/render.js';
 import { FakeTelegram, FAKE_TOKEN } from '../support/fake-telegram.js';
 
 const config = parseConfig('feeds:\n  - url: https://f.test/rss\nadmins: [777]\nbot:\n  max_watchlists: 2\n  max_query_length: 40\n', 'test.yaml', {});
@@ -62,6 +65,41 @@ describe('bot commands', () => {
     expect(await admin('/feeds')).toBe('• https://f.test/rss — failing for 10 min: HTTP 503 &lt;oops&gt;');
   });
 
+  it('collects alerts for a digest chat and sends them as one message a period later', async () => {
+    await say('/subscribe kazakhstan-unrest');
+    expect(await say('/digest hourly')).toBe('Alerts now come as one hourly digest.');
+    expect(await say('/digest weekly')).toBe('Say /digest off, /digest hourly or /digest daily.');
+    const routing = await buildRouting(config, store, NOW);
+    const item = (n: number, title: string) => ({ id: `i${n}`, feedUrl: 'https://f.test/rss', guid: `g${n}`, link: `https://f.test/${n}`, title, text: '', published: new Date(NOW - 60_000), author: null, language: 'en' });
+    const { batch } = await processFeed(
+      { url: 'https://f.test/rss', name: 'Wire' },
+      { format: 'rss', title: null, link: null, language: 'en', items: [item(1, 'Protesters storm Almaty city hall'), item(2, 'Explosions heard in Shymkent ammunition depot')] },
+      { firstPoll: false, etag: null, lastModified: null },
+      config,
+      store,
+      NOW,
+      undefined,
+      routing,
+    );
+    expect(batch.outbox).toEqual([]);
+    expect(batch.digestItems.map((d) => d.chat)).toEqual(['1001', '1001']);
+    await store.commitFeedBatch(batch);
+    expect(await queueDueDigests(store, NOW + 30 * 60_000)).toBe(0); // not an hour yet
+    expect(await queueDueDigests(store, NOW + 61 * 60_000)).toBe(1);
+    const [digest] = await store.dueOutbox(NOW + 61 * 60_000, 10);
+    expect(digest?.kind).toBe('digest');
+    expect(digest?.html).toMatch(/^<b>Digest<\/b> · 2 stories\n\n<b>Protesters storm Almaty city hall<\/b>\n<a href="https:\/\/f.test\/1">Wire<\/a>\n\n<b>Explosions/u);
+    expect(await queueDueDigests(store, NOW + 200 * 60_000)).toBe(0); // nothing new
+  });
+
+  it('splits a long digest between items, each message within the limit', () => {
+    const items = Array.from({ length: 60 }, (_, i) => ({ id: i, storyId: i, html: `<b>${'Story '.repeat(20)}${i}</b>`, text: '' }));
+    const messages = digestMessages(items);
+    expect(messages.length).toBeGreaterThan(1);
+    expect(messages.every((m) => visibleLength(m.html) <= MESSAGE_LIMIT)).toBe(true);
+    expect(messages.flatMap((m) => m.html.split('\n\n').slice(1))).toEqual(items.map((i) => i.html));
+  });
+
   it('mutes a chat out of routing until /unmute or the time runs out', async () => {
     await say('/subscribe kazakhstan-unrest');
     expect((await buildRouting(config, store, NOW)).channels.map((c) => c.chat)).toEqual(['1001']);
@@ -88,7 +126,7 @@ describe('Bot', () => {
 
   it('announces its commands', async () => {
     await bot().announceCommands();
-    expect(telegram.commands).toEqual(['presets', 'subscribe', 'unsubscribe', 'watch', 'unwatch', 'list', 'mute', 'unmute', 'help']);
+    expect(telegram.commands).toEqual(['presets', 'subscribe', 'unsubscribe', 'watch', 'unwatch', 'list', 'mute', 'unmute', 'digest', 'help']);
   });
 
   it('takes each command once, across restarts, and stops listening to a user who floods it', async () => {

@@ -70,6 +70,7 @@ describe('drainOutbox', () => {
       outbox: chats.map((chat, i) => ({ story: { newIndex: i }, kind: 'alert' as const, targetId: null, linkPreview: false, chat, threadId: null, html: `<b>alert ${i}</b>`, text: `alert ${i}` })),
       outboxRewrites: [],
       breaking: [],
+      digestItems: [],
       fetch: { etag: null, lastModified: null },
     };
     return store.commitFeedBatch(batch);

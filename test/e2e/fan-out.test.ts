@@ -49,6 +49,7 @@ it('with 10% of sends failing (502, dropped connections, 429) every subscriber g
     outbox: SUBSCRIBERS.map((id) => ({ story: { newIndex: 0 }, kind: 'alert' as const, targetId: null, chat: String(id), threadId: null, linkPreview: false, html: '<b>Almaty</b> #kazakhstan_unrest', text: 'Almaty' })),
     outboxRewrites: [],
     breaking: [],
+    digestItems: [],
     fetch: { etag: null, lastModified: null },
   });
   telegram.flakiness = 0.1;

@@ -26,6 +26,7 @@ function batch(overrides: Partial<FeedBatch> = {}): FeedBatch {
     outbox: [{ story: { newIndex: 0 }, chat: '@chan', threadId: null, html: '<b>Story</b>', text: 'Story', kind: 'alert', targetId: null, linkPreview: false }],
     outboxRewrites: [],
     breaking: [],
+    digestItems: [],
     fetch: { etag: '"e1"', lastModified: null },
     ...overrides,
   };
