@@ -5,7 +5,7 @@
 import { Telegraf } from 'telegraf';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
-import { answerCommand, type BotLimits, type BotStore } from './commands.js';
+import { answerCommand, applySetting, parseCommand, settingsMessage, type BotLimits, type BotStore } from './commands.js';
 
 export interface BotOptions {
   token: string;
@@ -18,7 +18,7 @@ export interface BotOptions {
   commandsPerMinute: number;
 }
 
-const ALLOWED_UPDATES = ['message', 'channel_post'] as const;
+const ALLOWED_UPDATES = ['message', 'channel_post', 'callback_query'] as const;
 const POLL_TIMEOUT_S = 25;
 const COMMANDS = [
   { command: 'presets', description: 'ready-made watchlists' },
@@ -30,6 +30,7 @@ const COMMANDS = [
   { command: 'mute', description: 'pause alerts for a while' },
   { command: 'unmute', description: 'resume alerts' },
   { command: 'digest', description: 'off, hourly or daily digests' },
+  { command: 'settings', description: 'how alerts look and what later reports do' },
   { command: 'help', description: 'how it works' },
 ];
 
@@ -47,6 +48,12 @@ export class Bot {
       const userId = ctx.from ? String(ctx.from.id) : null;
       if (userId !== null && this.flooding(userId, Date.now())) return;
       const chat = ctx.chat;
+      if (parseCommand(text)?.name === 'settings') {
+        const record = await options.store.upsertChat(String(chat.id), chat.type, Date.now());
+        const { html, keyboard } = settingsMessage(record);
+        await ctx.reply(html, { parse_mode: 'HTML', reply_markup: { inline_keyboard: keyboard } });
+        return;
+      }
       const answer = await answerCommand(
         {
           chat: { id: String(chat.id), kind: chat.type },
@@ -66,6 +73,26 @@ export class Bot {
         Date.now(),
       );
       if (answer !== null) await ctx.reply(answer, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
+    });
+    this.bot.on('callback_query', async (ctx) => {
+      const data = 'data' in ctx.callbackQuery ? ctx.callbackQuery.data : '';
+      const chat = ctx.chat;
+      if (!chat) return;
+      if (chat.type !== 'private' && chat.type !== 'channel') {
+        const member = await ctx.telegram.getChatMember(chat.id, ctx.from.id);
+        if (member.status !== 'creator' && member.status !== 'administrator') {
+          await ctx.answerCbQuery('Only administrators change these settings.');
+          return;
+        }
+      }
+      const settings = await applySetting(String(chat.id), data, options.store);
+      if (!settings) {
+        await ctx.answerCbQuery();
+        return;
+      }
+      await ctx.answerCbQuery('Saved');
+      const { html, keyboard } = settingsMessage(settings);
+      await ctx.editMessageText(html, { parse_mode: 'HTML', reply_markup: { inline_keyboard: keyboard } });
     });
     this.bot.catch((error, ctx) => {
       options.log.warn({ err: (error as Error).message, update: ctx.update.update_id }, 'bot command failed');

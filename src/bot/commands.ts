@@ -5,7 +5,7 @@ import type { Config } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
 import { compileWatchlist, type Watchlist } from '../match/matcher.js';
 import { QueryError } from '../match/query.js';
-import type { ChatRecord, ChatWatchlist, FeedState, Store, SubscriptionStore } from '../store/store.js';
+import type { ChatRecord, ChatSettings, ChatWatchlist, FeedState, Store, SubscriptionStore } from '../store/store.js';
 import { escapeHtml } from '../summary/render.js';
 
 export interface CommandInput {
@@ -34,6 +34,7 @@ export const HELP = [
   '/mute [<i>duration</i>] — pause alerts (e.g. /mute 2h; no duration: until /unmute)',
   '/unmute — resume alerts',
   '/digest off|hourly|daily — alerts one by one, or collected into one message per hour or day',
+  '/settings — how alerts look and what later reports do',
 ].join('\n');
 
 // Commands that change what a group receives: only its administrators may use them.
@@ -198,4 +199,32 @@ export function compileChatWatchlists(rows: ChatWatchlist[], config: Config): Ar
     }
   }
   return compiled;
+}
+
+/** An inline keyboard: rows of buttons, each with the data its press sends back. */
+export type Keyboard = Array<Array<{ text: string; callback_data: string }>>;
+
+const TEMPLATES = ['full', 'compact'] as const;
+const UPDATES = ['edit', 'reply', 'silent'] as const;
+
+/** The /settings message for a chat: its template and update mode, as buttons to change them. */
+export function settingsMessage(settings: Pick<ChatSettings, 'template' | 'updates'>): { html: string; keyboard: Keyboard } {
+  const mark = (on: boolean, label: string) => (on ? `✓ ${label}` : label);
+  return {
+    html: '<b>Settings</b>\nTemplate: how alerts look (full: with summary; compact: title and link).\nUpdates: what later reports of a story do to its alert.',
+    keyboard: [
+      TEMPLATES.map((t) => ({ text: mark(settings.template === t, `template: ${t}`), callback_data: `set:template:${t}` })),
+      UPDATES.map((u) => ({ text: mark(settings.updates === u, `updates: ${u}`), callback_data: `set:updates:${u}` })),
+    ],
+  };
+}
+
+/** Applies a settings button's data; the new settings, or null for data that is not ours. */
+export async function applySetting(chat: string, data: string, store: SubscriptionStore): Promise<Pick<ChatSettings, 'template' | 'updates'> | null> {
+  const [, key, value] = /^set:(template|updates):(\w+)$/u.exec(data) ?? [];
+  if (key === 'template' && (TEMPLATES as readonly string[]).includes(value ?? '')) await store.setChatSettings(chat, { template: value as ChatSettings['template'] });
+  else if (key === 'updates' && (UPDATES as readonly string[]).includes(value ?? '')) await store.setChatSettings(chat, { updates: value as ChatSettings['updates'] });
+  else return null;
+  const record = await store.getChat(chat);
+  return record ? { template: record.template, updates: record.updates } : null;
 }

@@ -14,6 +14,7 @@ import {
   type OutboxStatus,
   type ChatRecord,
   type ChatWatchlist,
+  type ChatSettings,
   type DigestItem,
   type DigestPeriod,
   type StoryAlert,
@@ -144,6 +145,8 @@ export const MIGRATIONS: string[] = [
     muted_until INTEGER,
     digest TEXT NOT NULL DEFAULT 'off',
     last_digest_at INTEGER,
+    template TEXT NOT NULL DEFAULT 'full',
+    updates TEXT NOT NULL DEFAULT 'edit',
     created_at INTEGER NOT NULL,
     deactivated_at INTEGER,
     deactivated_reason TEXT
@@ -613,15 +616,22 @@ export class SqliteStore implements Store {
   }
 
   async getChat(chat: string): Promise<ChatRecord | null> {
-    const row = this.sql('SELECT chat, kind, active, muted_until, digest FROM chats WHERE chat = ?').get(chat) as
-      | { chat: string; kind: ChatRecord['kind']; active: number; muted_until: number | null; digest: DigestPeriod }
+    const row = this.sql('SELECT chat, kind, active, muted_until, digest, template, updates FROM chats WHERE chat = ?').get(chat) as
+      | (ChatSettings & { chat: string; kind: ChatRecord['kind']; active: number; muted_until: number | null })
       | undefined;
-    return row ? { chat: row.chat, kind: row.kind, active: row.active === 1, mutedUntil: row.muted_until, digest: row.digest } : null;
+    return row
+      ? { chat: row.chat, kind: row.kind, active: row.active === 1, mutedUntil: row.muted_until, digest: row.digest, template: row.template, updates: row.updates }
+      : null;
   }
 
-  async digestChats(): Promise<Map<string, DigestPeriod>> {
-    const rows = this.sql(`SELECT chat, digest FROM chats WHERE active = 1 AND digest != 'off'`).all() as Array<{ chat: string; digest: DigestPeriod }>;
-    return new Map(rows.map((r) => [r.chat, r.digest]));
+  async chatSettings(): Promise<Map<string, ChatSettings>> {
+    const rows = this.sql('SELECT chat, digest, template, updates FROM chats WHERE active = 1').all() as Array<ChatSettings & { chat: string }>;
+    return new Map(rows.map(({ chat, ...settings }) => [chat, settings]));
+  }
+
+  async setChatSettings(chat: string, settings: Partial<Pick<ChatSettings, 'template' | 'updates'>>): Promise<void> {
+    if (settings.template) this.sql('UPDATE chats SET template = ? WHERE chat = ?').run(settings.template, chat);
+    if (settings.updates) this.sql('UPDATE chats SET updates = ? WHERE chat = ?').run(settings.updates, chat);
   }
 
   async setDigest(chat: string, period: DigestPeriod, now: number): Promise<void> {

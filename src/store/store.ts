@@ -199,13 +199,20 @@ export function destinationKey(chat: string, threadId: number | null): string {
 /** A chat that talks to the bot: a person, a group or a channel. */
 export type DigestPeriod = 'off' | 'hourly' | 'daily';
 
-export interface ChatRecord {
+/** How a chat takes its alerts (/digest, /settings). */
+export interface ChatSettings {
+  /** alerts one by one (off), or collected and sent as one message per period */
+  digest: DigestPeriod;
+  template: 'full' | 'compact';
+  /** what further reports of an alerted story do */
+  updates: 'edit' | 'reply' | 'silent';
+}
+
+export interface ChatRecord extends ChatSettings {
   chat: string;
   kind: 'private' | 'group' | 'supergroup' | 'channel';
   active: boolean;
   mutedUntil: number | null;
-  /** alerts one by one (off), or collected and sent as one message per period */
-  digest: DigestPeriod;
 }
 
 /** An alert waiting for its chat's next digest. */
@@ -234,8 +241,9 @@ export interface SubscriptionStore {
   chatWatchlists(chat: string): Promise<ChatWatchlist[]>;
   /** the watchlists of every chat that is active and not muted at `now`, for the matcher */
   activeWatchlists(now: number): Promise<ChatWatchlist[]>;
-  /** the digest period of every active chat that has one */
-  digestChats(): Promise<Map<string, DigestPeriod>>;
+  /** the settings of every active chat */
+  chatSettings(): Promise<Map<string, ChatSettings>>;
+  setChatSettings(chat: string, settings: Partial<Pick<ChatSettings, 'template' | 'updates'>>): Promise<void>;
   /** a chat's digest period; its first digest is due a period after `now` */
   setDigest(chat: string, period: DigestPeriod, now: number): Promise<void>;
   /** chats whose digest is due at `now` (a period since the last) with the items waiting for each */

@@ -274,7 +274,7 @@ export async function processFeed(
       story.breaking = true;
       batch.breaking.push(story.ref);
     }
-    if (newOutlet || becameBreaking) updateStoryAlerts(story, batch, config, { title: item.title, source, link: item.link }, addsSomething || becameBreaking);
+    if (newOutlet || becameBreaking) updateStoryAlerts(story, batch, routing.channels, { title: item.title, source, link: item.link }, addsSomething || becameBreaking);
 
     const pending = destinations.filter((d) => !story.destinations.has(destinationKey(d.channel.chat, d.channel.threadId)));
     if (pending.length === 0) {
@@ -323,10 +323,10 @@ export async function processFeed(
  * alert not sent yet is rewritten in place; a sent one is edited (one pending edit per alert,
  * rewritten as reports come) or gets a reply when the report adds numbers or names.
  */
-function updateStoryAlerts(story: BatchStory, batch: FeedBatch, config: Config, latest: OtherReport & { title: string }, worthAReply: boolean): void {
+function updateStoryAlerts(story: BatchStory, batch: FeedBatch, channels: ChannelConfig[], latest: OtherReport & { title: string }, worthAReply: boolean): void {
   const others = otherOutlets(story.reports);
   const modeOf = (chat: string, threadId: number | null) =>
-    config.channels.find((c) => c.chat === chat && c.threadId === threadId)?.updates ?? 'edit';
+    channels.find((c) => c.chat === chat && c.threadId === threadId)?.updates ?? 'edit';
   for (const { message, base } of story.newAlerts.values()) {
     if (modeOf(message.chat, message.threadId) === 'silent') continue;
     Object.assign(message, renderStoryUpdate(base, story.breaking, others));

@@ -25,7 +25,7 @@ export async function buildRouting(config: Config, store: SubscriptionStore, now
   const rows = await store.activeWatchlists(now);
   if (rows.length === 0) return configRouting(config);
   const compiled = compileChatWatchlists(rows, config);
-  const digests = await store.digestChats();
+  const settings = await store.chatSettings();
   const byChat = new Map<string, string[]>();
   const labels = new Map<string, string>();
   for (const { chat, watchlist, label } of compiled) {
@@ -36,10 +36,10 @@ export async function buildRouting(config: Config, store: SubscriptionStore, now
     chat,
     threadId: null,
     watchlists,
-    updates: 'edit',
-    template: 'full',
+    updates: settings.get(chat)?.updates ?? 'edit',
+    template: settings.get(chat)?.template ?? 'full',
     linkPreview: false,
-    digest: digests.get(chat) ?? 'off',
+    digest: settings.get(chat)?.digest ?? 'off',
   }));
   return {
     matcher: new Matcher([...config.watchlists.values(), ...compiled.map((c) => c.watchlist)]),

@@ -126,7 +126,29 @@ describe('Bot', () => {
 
   it('announces its commands', async () => {
     await bot().announceCommands();
-    expect(telegram.commands).toEqual(['presets', 'subscribe', 'unsubscribe', 'watch', 'unwatch', 'list', 'mute', 'unmute', 'digest', 'help']);
+    expect(telegram.commands).toEqual(['presets', 'subscribe', 'unsubscribe', 'watch', 'unwatch', 'list', 'mute', 'unmute', 'digest', 'settings', 'help']);
+  });
+
+  it('/settings shows buttons that change the template and update mode, for admins only in groups', async () => {
+    telegram.userSays({ id: 1001, type: 'private' }, 1001, '/settings');
+    await bot().processPending();
+    const [menu] = telegram.messages;
+    expect(menu?.buttons).toEqual([['✓ template: full', 'template: compact'], ['✓ updates: edit', 'updates: reply', 'updates: silent']]);
+    telegram.userPresses({ id: 1001, type: 'private' }, 1001, menu?.message_id ?? 0, 'set:template:compact');
+    telegram.userPresses({ id: 1001, type: 'private' }, 1001, menu?.message_id ?? 0, 'set:updates:silent');
+    await bot().processPending();
+    expect(telegram.callbackAnswers).toEqual(['Saved', 'Saved']);
+    expect(menu?.buttons).toEqual([['template: full', '✓ template: compact'], ['updates: edit', 'updates: reply', '✓ updates: silent']]);
+    expect(await store.getChat('1001')).toMatchObject({ template: 'compact', updates: 'silent' });
+
+    // In a group, a member who is not an administrator cannot press them.
+    telegram.userSays({ id: -3001, type: 'supergroup' }, 1007, '/settings');
+    await bot().processPending();
+    const groupMenu = telegram.messages.at(-1);
+    telegram.userPresses({ id: -3001, type: 'supergroup' }, 1007, groupMenu?.message_id ?? 0, 'set:template:compact');
+    await bot().processPending();
+    expect(telegram.callbackAnswers.at(-1)).toBe('Only administrators change these settings.');
+    expect(await store.getChat('-3001')).toMatchObject({ template: 'full' });
   });
 
   it('takes each command once, across restarts, and stops listening to a user who floods it', async () => {

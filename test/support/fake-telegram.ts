@@ -18,6 +18,13 @@ export interface DeliveredMessage {
   reply_to: number | null;
   /** how many times editMessageText changed it; `text` is the latest */
   edits: number;
+  /** its inline keyboard's button labels, row by row, if it has one */
+  buttons: string[][];
+}
+
+function buttonsOf(body: Record<string, unknown>): string[][] {
+  const markup = body.reply_markup as { inline_keyboard?: Array<Array<{ text: string }>> } | undefined;
+  return markup?.inline_keyboard?.map((row) => row.map((button) => button.text)) ?? [];
 }
 
 /** The text a message shows once Telegram has parsed its HTML, or the error it answers. */
@@ -65,6 +72,8 @@ export class FakeTelegram {
   latencyMs = 0;
   /** how many sends answered 429 for going over the enforced limit */
   tooFast = 0;
+  /** the texts the bot answered button presses with (answerCallbackQuery) */
+  readonly callbackAnswers: string[] = [];
   /** the commands the bot announced with setMyCommands */
   commands: string[] = [];
   /** per group: the user ids getChatMember calls administrators */
@@ -95,6 +104,22 @@ export class FakeTelegram {
         from: { id: userId, is_bot: false, first_name: `user${userId}` },
         text,
         ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.split(/\s/u)[0]?.length ?? 0 }] } : {}),
+      },
+    });
+  }
+
+  /** A user presses a button (callback data `data`) under the bot's message `messageId`. */
+  userPresses(chat: { id: number; type: 'private' | 'group' | 'supergroup' }, userId: number, messageId: number, data: string): void {
+    const from = { id: userId, is_bot: false, first_name: `user${userId}` };
+    const message = this.messages.find((m) => m.message_id === messageId);
+    this.updates.push({
+      update_id: this.nextUpdateId++,
+      callback_query: {
+        id: `cb${this.nextUpdateId}`,
+        from,
+        chat_instance: 'ci',
+        data,
+        message: { message_id: messageId, date: Math.floor(Date.now() / 1000), chat: chat.type === 'private' ? { id: chat.id, type: 'private', first_name: 'u' } : { id: chat.id, type: chat.type, title: 'g' }, text: message?.text ?? '' },
       },
     });
   }
@@ -174,6 +199,7 @@ export class FakeTelegram {
               message_thread_id: typeof body.message_thread_id === 'number' ? body.message_thread_id : null,
               reply_to: replyTo(body),
               edits: 0,
+              buttons: buttonsOf(body),
             };
             this.messages.push(message);
             this.onDelivered?.(message);
@@ -183,6 +209,9 @@ export class FakeTelegram {
             const offset = typeof body.offset === 'number' ? body.offset : 0;
             return reply(200, { ok: true, result: this.updates.filter((u) => u.update_id >= offset).slice(0, 100) }, method, body);
           }
+          case 'answerCallbackQuery':
+            this.callbackAnswers.push(typeof body.text === 'string' ? body.text : '');
+            return reply(200, { ok: true, result: true }, method, body);
           case 'setMyCommands':
             this.commands = Array.isArray(body.commands) ? (body.commands as Array<{ command: string }>).map((c) => c.command) : [];
             return reply(200, { ok: true, result: true }, method, body);
@@ -203,8 +232,11 @@ export class FakeTelegram {
             const visible = visibleText(body);
             if (!visible.ok) return error(400, visible.error);
             if ([...visible.text].length > 4096) return error(400, 'Bad Request: MESSAGE_TOO_LONG');
-            if (text === target.text) return error(400, 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message');
+            if (text === target.text && JSON.stringify(buttonsOf(body)) === JSON.stringify(target.buttons)) {
+              return error(400, 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message');
+            }
             target.text = text;
+            target.buttons = buttonsOf(body);
             target.edits++;
             return reply(200, { ok: true, result: { message_id: target.message_id, chat: { id: chat }, date: Math.floor(Date.now() / 1000), text: visible.text } }, method, body);
           }
