@@ -190,8 +190,9 @@ async function main(argv: string[]): Promise<number> {
       const config = loadConfig(configFile);
       const store = openStore(env.DATABASE_URL);
       try {
-        // Commands sent to the bot since the last run count in this cycle.
-        const handled = await createBot(env, config, store, log)?.processPending();
+        // Commands sent to the bot since the last run count in this cycle (webhook mode: they
+        // reach the running worker instead; getUpdates is refused while a webhook is set).
+        const handled = config.bot.webhook ? 0 : await createBot(env, config, store, log)?.processPending();
         if (handled) log.info({ updates: handled }, 'bot commands handled');
         const report = await runCycle({ config, store, sink: createSink(env, log), log, summarizer: createSummarizer(env, config, log) });
         if (report.delivery.pending > 0) {
@@ -209,7 +210,9 @@ async function main(argv: string[]): Promise<number> {
       const bot = createBot(env, config, store, log);
       const botStopped = new AbortController();
       await bot?.announceCommands();
-      const polling = bot?.poll(botStopped.signal);
+      const polling = config.bot.webhook
+        ? bot?.serveWebhook(config.bot.webhook, botStopped.signal).then((served) => served.closed)
+        : bot?.poll(botStopped.signal);
       void worker.stopped.then(() => botStopped.abort());
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals): void => {

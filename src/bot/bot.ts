@@ -2,7 +2,11 @@
 // take what is waiting and stop) and answers them through commands.ts. Where the bot stands in
 // its update stream is kept in the store, so a restart neither loses nor repeats a command.
 
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Telegraf } from 'telegraf';
+import type { Update } from 'telegraf/types';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { answerCommand, applySetting, parseCommand, settingsMessage, type BotLimits, type BotStore } from './commands.js';
@@ -119,6 +123,45 @@ export class Bot {
   /** Handles the updates waiting now and returns how many; `once` calls it before its cycle. */
   async processPending(): Promise<number> {
     return this.fetchAndHandle(0);
+  }
+
+  /**
+   * Webhook mode: registers `url` with Telegram (with `secret`, which Telegram sends back in the
+   * X-Telegram-Bot-Api-Secret-Token header) and serves updates on `port` until `signal` aborts.
+   * Requests without the secret are refused. Resolves to the port listened on once listening.
+   */
+  async serveWebhook(webhook: { url: string; port: number; secret: string }, signal: AbortSignal): Promise<{ port: number; closed: Promise<void> }> {
+    const expected = Buffer.from(webhook.secret);
+    const server: Server = createServer((req, res) => {
+      const given = Buffer.from(String(req.headers['x-telegram-bot-api-secret-token'] ?? ''));
+      if (req.method !== 'POST' || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        res.writeHead(401).end();
+        return;
+      }
+      let body = '';
+      req.setEncoding('utf8').on('data', (chunk: string) => {
+        body += chunk;
+        if (body.length > 1_000_000) req.destroy();
+      });
+      req.on('end', () => {
+        let update: Update;
+        try {
+          update = JSON.parse(body) as Update; // telegraf validates what it handles
+        } catch {
+          res.writeHead(400).end();
+          return;
+        }
+        // Answer at once: Telegram retries slow webhooks; the command is handled after.
+        res.writeHead(200).end();
+        void this.bot.handleUpdate(update).catch((error: unknown) => this.options.log.warn({ err: (error as Error).message }, 'webhook update failed'));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(webhook.port, resolve));
+    await this.bot.telegram.setWebhook(webhook.url, { secret_token: webhook.secret, allowed_updates: [...ALLOWED_UPDATES] });
+    const closed = new Promise<void>((resolve) => {
+      signal.addEventListener('abort', () => server.close(() => resolve()), { once: true });
+    });
+    return { port: (server.address() as AddressInfo).port, closed };
   }
 
   /** Long polling until `signal` aborts: the worker's way to take commands as they come. */

@@ -66,7 +66,7 @@ export interface Config {
   /** Telegram user ids of the bot's administrators */
   admins: string[];
   /** limits on what chats ask of the bot */
-  bot: { maxWatchlists: number; maxQueryLength: number; commandsPerMinute: number };
+  bot: { maxWatchlists: number; maxQueryLength: number; commandsPerMinute: number; webhook: { url: string; port: number; secret: string } | null };
   /** how alerts read: the time zone of their times, the length of their summaries */
   summary: { timeZone: string; length: number; timeoutMs: number };
 }
@@ -273,7 +273,12 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       linkPreview: c.link_preview,
     })),
     admins: raw.admins.map(String),
-    bot: { maxWatchlists: raw.bot.max_watchlists, maxQueryLength: raw.bot.max_query_length, commandsPerMinute: raw.bot.commands_per_minute },
+    bot: {
+      maxWatchlists: raw.bot.max_watchlists,
+      maxQueryLength: raw.bot.max_query_length,
+      commandsPerMinute: raw.bot.commands_per_minute,
+      webhook: raw.bot.webhook ?? null,
+    },
     summary: { timeZone: raw.summary.time_zone, length: raw.summary.length, timeoutMs: raw.summary.timeout },
     fetch: {
       timeoutMs: raw.fetch.timeout,

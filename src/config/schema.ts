@@ -125,6 +125,14 @@ export const ConfigSchema = z.strictObject({
       max_query_length: z.number().int().min(20).max(2000).default(300),
       /** commands one user may send a minute; more are ignored for the rest of it */
       commands_per_minute: z.number().int().min(1).max(120).default(10),
+      /** take updates by webhook instead of long polling: Telegram calls `url`, we listen on `port` */
+      webhook: z
+        .strictObject({
+          url: z.url({ protocol: /^https$/u, message: 'must be an https URL' }),
+          port: z.number().int().min(1).max(65535).default(8443),
+          secret: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/u, { message: 'must be 16–256 letters, digits, _ or - (Telegram’s rule)' }),
+        })
+        .optional(),
     })
     .prefault({}),
   summary: z

@@ -124,6 +124,24 @@ describe('Bot', () => {
   const quiet = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
   const bot = () => new Bot({ token: FAKE_TOKEN, apiRoot: telegram.apiRoot, store, config: () => config, log: quiet, limits, commandsPerMinute: 3 });
 
+  it('webhook mode: registers the secret with Telegram and refuses updates without it', async () => {
+    const stop = new AbortController();
+    const secret = 'a-secret-of-sixteen-plus';
+    const { port, closed } = await bot().serveWebhook({ url: 'https://bot.example.test/hook', port: 0, secret }, stop.signal);
+    expect(telegram.webhook).toEqual({ url: 'https://bot.example.test/hook', secret });
+    const update = { update_id: 1, message: { message_id: 1, date: 0, chat: { id: 1001, type: 'private', first_name: 'u' }, from: { id: 1001, is_bot: false, first_name: 'u' }, text: '/help' } };
+    const post = (headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(update) });
+    expect((await post({})).status).toBe(401);
+    expect((await post({ 'x-telegram-bot-api-secret-token': 'wrong-secret-of-sixteen' })).status).toBe(401);
+    const answered = new Promise<void>((resolve) => (telegram.onDelivered = () => resolve()));
+    expect((await post({ 'x-telegram-bot-api-secret-token': secret })).status).toBe(200);
+    await answered;
+    expect(telegram.sentTo(1001)[0]).toContain('/subscribe');
+    stop.abort();
+    await closed;
+  });
+
   it('announces its commands', async () => {
     await bot().announceCommands();
     expect(telegram.commands).toEqual(['presets', 'subscribe', 'unsubscribe', 'watch', 'unwatch', 'list', 'mute', 'unmute', 'digest', 'settings', 'help']);

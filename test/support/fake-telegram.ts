@@ -74,6 +74,8 @@ export class FakeTelegram {
   tooFast = 0;
   /** the texts the bot answered button presses with (answerCallbackQuery) */
   readonly callbackAnswers: string[] = [];
+  /** the webhook the bot registered, if any */
+  webhook: { url: string; secret: string | null } | null = null;
   /** the commands the bot announced with setMyCommands */
   commands: string[] = [];
   /** per group: the user ids getChatMember calls administrators */
@@ -209,6 +211,9 @@ export class FakeTelegram {
             const offset = typeof body.offset === 'number' ? body.offset : 0;
             return reply(200, { ok: true, result: this.updates.filter((u) => u.update_id >= offset).slice(0, 100) }, method, body);
           }
+          case 'setWebhook':
+            this.webhook = { url: String(body.url), secret: typeof body.secret_token === 'string' ? body.secret_token : null };
+            return reply(200, { ok: true, result: true }, method, body);
           case 'answerCallbackQuery':
             this.callbackAnswers.push(typeof body.text === 'string' ? body.text : '');
             return reply(200, { ok: true, result: true }, method, body);
