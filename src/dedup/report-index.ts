@@ -105,11 +105,7 @@ export class ReportIndex {
     this.entities[id] = report.entities;
     this.numbers[id] = report.numbers;
     const count = Math.min(report.termHashes.length, 0xffff);
-    if (this.termsUsed + count > this.terms.length) {
-      const terms = new Uint32Array(Math.max(this.terms.length * 2, this.termsUsed + count));
-      terms.set(this.terms);
-      this.terms = terms;
-    }
+    if (this.termsUsed + count > this.terms.length) this.terms = widen(this.terms, Math.max(this.terms.length * 2, this.termsUsed + count));
     this.terms.set(report.termHashes.subarray(0, count), this.termsUsed);
     this.termStart[id] = this.termsUsed;
     this.termCount[id] = count;
@@ -230,29 +226,26 @@ export class ReportIndex {
   private grow(): void {
     this.capacity *= 2;
     this.bucketBits = bitsFor(this.capacity);
-    const signatures = new Uint16Array(this.capacity * SIGNATURE_SIZE);
-    signatures.set(this.signatures);
-    this.signatures = signatures;
-    const storyIds = new Int32Array(this.capacity);
-    storyIds.set(this.storyIds);
-    this.storyIds = storyIds;
-    const times = new Float64Array(this.capacity);
-    times.set(this.times);
-    this.times = times;
-    const bandMasks = new Uint32Array(this.capacity);
-    bandMasks.set(this.bandMasks);
-    this.bandMasks = bandMasks;
-    const termStart = new Int32Array(this.capacity);
-    termStart.set(this.termStart);
-    this.termStart = termStart;
-    const termCount = new Uint16Array(this.capacity);
-    termCount.set(this.termCount);
-    this.termCount = termCount;
+    this.signatures = widen(this.signatures, this.capacity * SIGNATURE_SIZE);
+    this.storyIds = widen(this.storyIds, this.capacity);
+    this.times = widen(this.times, this.capacity);
+    this.bandMasks = widen(this.bandMasks, this.capacity);
+    this.termStart = widen(this.termStart, this.capacity);
+    this.termCount = widen(this.termCount, this.capacity);
     this.visited = new Uint32Array(this.capacity);
     this.heads = new Int32Array(BANDS << this.bucketBits).fill(NONE);
     this.next = new Int32Array(this.capacity * BANDS * 2).fill(NONE);
     for (let id = 0; id < this.count; id++) this.link(id);
   }
+}
+
+type TypedArray = Uint16Array | Uint32Array | Int32Array | Float64Array;
+
+/** A typed array of `length` holding `array`'s values first. */
+function widen<T extends TypedArray>(array: T, length: number): T {
+  const wider = new (array.constructor as new (length: number) => T)(length);
+  wider.set(array);
+  return wider;
 }
 
 /** A band's two 16-bit values as one 32-bit key: equal keys, equal bands. */
