@@ -139,10 +139,12 @@ export class ReportIndex {
       let examined = 0;
       for (let id = this.heads[this.bucket(band, key)] ?? NONE; id !== NONE; id = this.next[(id * BANDS + band) * 2] ?? NONE) {
         // The band's values sit beside the link: a chain is walked without reading signatures.
-        if (this.next[(id * BANDS + band) * 2 + 1] !== key || this.visited[id] === lookup) continue;
+        if (this.next[(id * BANDS + band) * 2 + 1] !== key) continue;
         // The newest reports sharing a band are enough to know their stories: a story copied
-        // thousands of times must not make each new copy compare itself with every one.
+        // thousands of times must not make each new copy compare itself with every one (counted
+        // whether or not another band met the report already).
         if (++examined > MAX_PER_BAND) break;
+        if (this.visited[id] === lookup) continue;
         this.visited[id] = lookup;
         // Chains run newest first, but other bands' reports share the bucket: only a match stops it.
         if ((this.times[id] ?? 0) < since) break;

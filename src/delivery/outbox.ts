@@ -30,7 +30,7 @@ const BATCH = 100;
 const TARGET_WAIT_MS = 30_000;
 /** Sends at once, each to a different chat: enough to keep ~30 a second over a 100 ms round trip. */
 const MAX_IN_FLIGHT = 8;
-const LIMIT_MARGIN = 2;
+const LIMIT_MARGIN = 3;
 const MAX_BACKOFF_MS = 10 * 60_000;
 
 /**
@@ -92,7 +92,7 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
   const busy = new Set<string>();
   // When each row sent in this drain was settled: a list read before then is stale about it.
   const settledAt = new Map<number, number>();
-  // Telegram's global limit, kept with two messages to spare in any window: requests reach the
+  // Telegram's global limit, kept with three messages to spare in any window: requests reach the
   // server a little bunched, whatever the sender's timing.
   const recentSends: number[] = [];
   const limit = sink.rateLimit;
