@@ -181,7 +181,13 @@ export class Bot {
     let offset = await this.options.store.getBotOffset();
     let handled = 0;
     for (;;) {
-      const updates = await this.bot.telegram.getUpdates(timeoutS, 100, offset, ALLOWED_UPDATES);
+      // Through callApi, so that stopping aborts a long poll at once instead of after its timeout.
+      const abort = signal as unknown as NonNullable<Parameters<Telegraf['telegram']['callApi']>[2]>['signal'];
+      const updates = await this.bot.telegram.callApi(
+        'getUpdates',
+        { timeout: timeoutS, limit: 100, offset, allowed_updates: [...ALLOWED_UPDATES] },
+        signal ? { signal: abort } : {},
+      );
       if (updates.length === 0 || signal?.aborted) return handled;
       for (const update of updates) {
         await this.bot.handleUpdate(update);

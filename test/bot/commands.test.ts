@@ -142,6 +142,19 @@ describe('Bot', () => {
     await closed;
   });
 
+  it('long polling answers a command as it comes, and stops at once when asked', async () => {
+    const stop = new AbortController();
+    const polling = bot().poll(stop.signal);
+    const answered = new Promise<void>((resolve) => (telegram.onDelivered = () => resolve()));
+    telegram.userSays({ id: 1001, type: 'private' }, 1001, '/help');
+    await answered;
+    expect(telegram.sentTo(1001)[0]).toContain('/subscribe');
+    const stoppedAt = Date.now();
+    stop.abort(); // a getUpdates is waiting out its 25 s: stopping must not wait for it
+    await polling;
+    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+  });
+
   it('announces its commands', async () => {
     await bot().announceCommands();
     expect(telegram.commands).toEqual(['presets', 'subscribe', 'unsubscribe', 'watch', 'unwatch', 'list', 'mute', 'unmute', 'digest', 'settings', 'help']);

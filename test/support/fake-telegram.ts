@@ -78,6 +78,8 @@ export class FakeTelegram {
   webhook: { url: string; secret: string | null } | null = null;
   /** the commands the bot announced with setMyCommands */
   commands: string[] = [];
+  /** long-polling getUpdates calls waiting for an update */
+  private readonly updateWaiters = new Set<() => void>();
   /** per group: the user ids getChatMember calls administrators */
   readonly admins = new Map<string, Set<number>>();
   apiRoot = '';
@@ -89,6 +91,10 @@ export class FakeTelegram {
     this.failures.push(...failures);
   }
 
+  private wakeUpdateWaiters(): void {
+    for (const wake of [...this.updateWaiters]) wake();
+  }
+
   /** Answers 429 (retry_after 1) to sends beyond `messages` in any `windowMs`, as Telegram does. */
   enforceRate(messages: number, windowMs: number): void {
     this.rate = { messages, windowMs, sent: [] };
@@ -96,6 +102,7 @@ export class FakeTelegram {
 
   /** A user sends `text` to the bot in `chat` (a private chat when the chat id is the user's). */
   userSays(chat: { id: number; type: 'private' | 'group' | 'supergroup' }, userId: number, text: string): void {
+    queueMicrotask(() => this.wakeUpdateWaiters());
     const update_id = this.nextUpdateId++;
     this.updates.push({
       update_id,
@@ -112,6 +119,7 @@ export class FakeTelegram {
 
   /** A user presses a button (callback data `data`) under the bot's message `messageId`. */
   userPresses(chat: { id: number; type: 'private' | 'group' | 'supergroup' }, userId: number, messageId: number, data: string): void {
+    queueMicrotask(() => this.wakeUpdateWaiters());
     const from = { id: userId, is_bot: false, first_name: `user${userId}` };
     const message = this.messages.find((m) => m.message_id === messageId);
     this.updates.push({
@@ -209,7 +217,23 @@ export class FakeTelegram {
           }
           case 'getUpdates': {
             const offset = typeof body.offset === 'number' ? body.offset : 0;
-            return reply(200, { ok: true, result: this.updates.filter((u) => u.update_id >= offset).slice(0, 100) }, method, body);
+            const pending = () => this.updates.filter((u) => u.update_id >= offset).slice(0, 100);
+            const timeout = typeof body.timeout === 'number' ? body.timeout : 0;
+            if (pending().length > 0 || timeout === 0) return reply(200, { ok: true, result: pending() }, method, body);
+            // Long polling, as Telegram does it: the answer waits for an update or the timeout.
+            const answer = () => {
+              clearTimeout(timer);
+              this.updateWaiters.delete(answer);
+              reply(200, { ok: true, result: pending() }, method, body);
+            };
+            const timer = setTimeout(answer, timeout * 1000);
+            this.updateWaiters.add(answer);
+            // A client that gives up (a bot stopping) closes the connection: forget it.
+            res.on('close', () => {
+              clearTimeout(timer);
+              this.updateWaiters.delete(answer);
+            });
+            return undefined;
           }
           case 'setWebhook':
             this.webhook = { url: String(body.url), secret: typeof body.secret_token === 'string' ? body.secret_token : null };
