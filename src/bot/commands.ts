@@ -22,7 +22,7 @@ export interface BotLimits {
   maxQueryLength: number;
 }
 
-export const HELP = [
+const HELP = [
   '<b>steppewatch</b> sends one alert per story from news feeds that match your watchlists.',
   '',
   '/presets — ready-made watchlists',

@@ -38,7 +38,7 @@ const MAX_BACKOFF_MS = 10 * 60_000;
  * about one a second, a group or channel (negative id or @name) twenty a minute. Sinks without
  * such limits (the console) have none.
  */
-export function perChatIntervalMs(chat: string, sink: AlertSink): number {
+function perChatIntervalMs(chat: string, sink: AlertSink): number {
   if (sink.minIntervalMs === 0) return 0;
   return /^\d+$/u.test(chat) ? 1_000 : 3_000;
 }

@@ -294,11 +294,6 @@ export class SqliteStore implements Store {
     this.sql('UPDATE feeds SET failure_reported_at = ? WHERE url = ?').run(at, url);
   }
 
-  async unseenItemKeys(feedUrl: string, keys: string[]): Promise<Set<string>> {
-    const seen = this.sql('SELECT 1 FROM items WHERE feed_url = ? AND item_key = ?').pluck();
-    return new Set(keys.filter((key) => seen.get(feedUrl, key) === undefined));
-  }
-
   async itemHashes(feedUrl: string, keys: string[]): Promise<Map<string, string | null>> {
     const lookup = this.sql('SELECT content_hash FROM items WHERE feed_url = ? AND item_key = ?');
     const hashes = new Map<string, string | null>();

@@ -164,8 +164,6 @@ export interface Store extends SubscriptionStore {
   markFeedFailureReported(url: string, at: number): Promise<void>;
   /** records a 304 or an unchanged poll */
   recordFeedUnchanged(url: string, at: number): Promise<void>;
-  /** the keys among `keys` this feed has not recorded yet */
-  unseenItemKeys(feedUrl: string, keys: string[]): Promise<Set<string>>;
   /** the content hashes this feed recorded for those of `keys` it has seen */
   itemHashes(feedUrl: string, keys: string[]): Promise<Map<string, string | null>>;
   /** records that a seen item changed in place */

@@ -48,7 +48,7 @@ function safeHref(link: string | null): string | null {
 }
 
 /** "2022-01-07 14:05 GMT+6": the time in the configured zone, with the zone's offset. */
-export function formatTime(time: Date, timeZone: string): string {
+function formatTime(time: Date, timeZone: string): string {
   const parts = new Intl.DateTimeFormat('en-GB', {
     timeZone,
     year: 'numeric',
@@ -64,7 +64,7 @@ export function formatTime(time: Date, timeZone: string): string {
 }
 
 /** "just now", "12 min ago", "3 h ago", "2 d ago". */
-export function relativeTime(time: Date, now: Date): string {
+function relativeTime(time: Date, now: Date): string {
   const minutes = Math.floor((now.getTime() - time.getTime()) / 60_000);
   if (minutes < 1) return 'just now';
   if (minutes < 60) return `${minutes} min ago`;
@@ -91,7 +91,7 @@ function isRightToLeft(alert: Alert): boolean {
 }
 
 /** Latin names and numbers inside Arabic text, wrapped in Unicode isolates so they do not scramble. */
-export function isolateLeftToRight(text: string): string {
+function isolateLeftToRight(text: string): string {
   return text.replace(LTR_RUN, (run) => `${FSI}${run}${PDI}`);
 }
 

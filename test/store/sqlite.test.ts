@@ -40,7 +40,7 @@ describe('SqliteStore', () => {
     await first.close();
 
     const store = new SqliteStore(file);
-    expect(await store.unseenItemKeys('https://f.test/rss', ['g:1', 'g:2'])).toEqual(new Set(['g:2']));
+    expect(await store.itemHashes('https://f.test/rss', ['g:1', 'g:2'])).toEqual(new Map([['g:1', 'h1']]));
     expect(await store.getFeedState('https://f.test/rss')).toMatchObject({ etag: '"e1"', firstPolledAt: 1_000, consecutiveFailures: 0 });
     const story = await store.findStory(['u:https://f.test/1'], 0);
     expect(story?.destinations).toEqual(new Set(['@chan']));
@@ -86,7 +86,7 @@ describe('SqliteStore', () => {
     const store = new SqliteStore(':memory:');
     const broken = batch({ outbox: [{ story: { newIndex: 5 }, chat: '@chan', threadId: null, html: 'x', text: 'x', kind: 'alert', targetId: null, linkPreview: false }] });
     await expect(store.commitFeedBatch(broken)).rejects.toThrow(/new story 5/u);
-    expect(await store.unseenItemKeys('https://f.test/rss', ['g:1'])).toEqual(new Set(['g:1']));
+    expect(await store.itemHashes('https://f.test/rss', ['g:1'])).toEqual(new Map());
     expect(await store.getFeedState('https://f.test/rss')).toBeNull();
     await store.close();
   });
