@@ -20,7 +20,8 @@ import { runCycle } from './worker/cycle.js';
 import { Bot } from './bot/bot.js';
 import type { Store } from './store/store.js';
 import { ChatSummarizer, extractive, type Summarizer } from './summary/llm.js';
-import { startWorker } from './worker/worker.js';
+import { HttpServerError } from './worker/http.js';
+import { runService } from './worker/service.js';
 
 const USAGE = `steppewatch ${VERSION} — news feeds → multilingual watchlists → one Telegram alert per story
 
@@ -41,12 +42,17 @@ Options:
   -v, --version       print the version
 
 Environment: TELEGRAM_BOT_TOKEN (absent: alerts go to stdout), TELEGRAM_API_ROOT,
-DATABASE_URL (default sqlite:./data/steppewatch.db), LOG_LEVEL (default info).
+DATABASE_URL (default sqlite:./data/steppewatch.db), LOG_LEVEL (default info),
+HTTP_PORT / HTTP_HOST (health and metrics server of run; default 127.0.0.1:8080, 0 = off).
+
+Signals (run): SIGTERM/SIGINT stop gracefully, a second one exits at once; SIGHUP reloads the config.
 `;
 
 /** An error the user can fix, printed without a stack; exit code 1. */
 function isUserError(error: unknown): error is Error {
-  return error instanceof ConfigError || error instanceof StoreError || error instanceof EnvError || error instanceof OpmlError;
+  return (
+    error instanceof ConfigError || error instanceof StoreError || error instanceof EnvError || error instanceof OpmlError || error instanceof HttpServerError
+  );
 }
 
 function createSink(env: Env, log: Logger): AlertSink {
@@ -58,17 +64,9 @@ function createSink(env: Env, log: Logger): AlertSink {
 }
 
 /** The bot that takes subscriptions by command, when there is a token to take them with. */
-function createBot(env: Env, config: Config, store: Store, log: Logger): Bot | null {
+function createBot(env: Env, config: () => Config, store: Store, log: Logger): Bot | null {
   if (!env.TELEGRAM_BOT_TOKEN) return null;
-  return new Bot({
-    token: env.TELEGRAM_BOT_TOKEN,
-    apiRoot: env.TELEGRAM_API_ROOT,
-    store,
-    config: () => config,
-    log,
-    limits: { maxWatchlists: config.bot.maxWatchlists, maxQueryLength: config.bot.maxQueryLength },
-    commandsPerMinute: config.bot.commandsPerMinute,
-  });
+  return new Bot({ token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT, store, config, log });
 }
 
 /** The summary endpoint when SUMMARY_API_URL and SUMMARY_MODEL are set, else extractive summaries. */
@@ -178,7 +176,7 @@ async function main(argv: string[]): Promise<number> {
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0] ?? ''}"`);
 
   const env = readEnv();
-  const log = createLogger({ level: env.LOG_LEVEL, secrets: [env.TELEGRAM_BOT_TOKEN ?? '', env.SUMMARY_API_KEY ?? ''] });
+  const log = createLogger({ level: env.LOG_LEVEL, secrets: [env.TELEGRAM_BOT_TOKEN ?? '', env.SUMMARY_API_KEY ?? ''], pretty: process.stderr.isTTY });
   const configFile = values.config ?? env.STEPPEWATCH_CONFIG;
 
   switch (command) {
@@ -192,7 +190,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         // Commands sent to the bot since the last run count in this cycle (webhook mode: they
         // reach the running worker instead; getUpdates is refused while a webhook is set).
-        const handled = config.bot.webhook ? 0 : await createBot(env, config, store, log)?.processPending();
+        const handled = config.bot.webhook ? 0 : await createBot(env, () => config, store, log)?.processPending();
         if (handled) log.info({ updates: handled }, 'bot commands handled');
         const report = await runCycle({ config, store, sink: createSink(env, log), log, summarizer: createSummarizer(env, config, log) });
         if (report.delivery.pending > 0) {
@@ -206,30 +204,25 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       const config = loadConfig(configFile);
       const store = openStore(env.DATABASE_URL);
-      const worker = startWorker({ config, store, sink: createSink(env, log), log, summarizer: createSummarizer(env, config, log) });
-      const bot = createBot(env, config, store, log);
-      const botStopped = new AbortController();
-      await bot?.announceCommands();
-      const polling = config.bot.webhook
-        ? bot?.serveWebhook(config.bot.webhook, botStopped.signal).then((served) => served.closed)
-        : bot?.poll(botStopped.signal);
-      void worker.stopped.then(() => botStopped.abort());
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals): void => {
-        signals++;
-        if (signals > 1) {
-          log.warn({ signal }, 'second signal: exiting now');
-          process.exit(130);
-        }
-        void worker.stop(signal);
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      await worker.stopped;
-      await polling;
-      await store.close();
-      log.info('stopped');
-      return 0;
+      let code: number;
+      try {
+        code = await runService({
+          configFile,
+          config,
+          store,
+          sink: createSink(env, log),
+          summarizer: createSummarizer(env, config, log),
+          log,
+          http: { host: env.HTTP_HOST ?? config.http.host, port: env.HTTP_PORT ?? config.http.port },
+          createBot: (current) => createBot(env, current, store, log),
+        });
+      } finally {
+        await store.close();
+        log.info('stopped');
+      }
+      // A handle some library left open must not keep a stopped worker alive past its bound.
+      setTimeout(() => process.exit(code), 1_000).unref();
+      return code;
     }
     case 'demo':
       await runDemo({ log: createLogger({ level: process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn' }) });

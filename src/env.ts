@@ -22,6 +22,17 @@ const EnvSchema = z.object({
   SUMMARY_API_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/u, message: 'must be an http(s) URL' }).optional()),
   SUMMARY_MODEL: z.preprocess(emptyAsUndefined, z.string().optional()),
   SUMMARY_API_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  // The health and metrics server of `run`; they override the config's http.port and http.host.
+  HTTP_PORT: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^\d{1,5}$/u, { message: 'must be a port number, 0 to turn the server off' })
+      .transform(Number)
+      .refine((port) => port <= 65535, { message: 'must be a port number, 0 to turn the server off' })
+      .optional(),
+  ),
+  HTTP_HOST: z.preprocess(emptyAsUndefined, z.string().optional()),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -27,4 +27,26 @@ describe('logs', () => {
     createLogger({ destination: stream }).warn(`GET /bot987654:AAE-secret_part/getMe failed`);
     expect(lines.join('')).not.toContain('AAE-secret_part');
   });
+
+  it('scrub Authorization headers however they were logged, and URL-encoded tokens', () => {
+    const { lines, stream } = capture();
+    const log = createLogger({ destination: stream });
+    log.warn({ request: { headers: { Authorization: 'Bearer sk-live-0123456789' } } }, 'summary endpoint failed');
+    log.warn('request failed: {"authorization":"Basic dXNlcjpwYXNzd29yZA=="}');
+    log.warn(`upstream said: Authorization: Bearer sk-other-0123456789abc`);
+    log.warn(`GET https://api.telegram.org/bot987654%3AAAE-encoded_part/getMe`);
+    const out = lines.join('');
+    for (const secret of ['sk-live-0123456789', 'dXNlcjpwYXNzd29yZA', 'sk-other-0123456789abc', 'AAE-encoded_part']) expect(out).not.toContain(secret);
+    expect(lines).toHaveLength(4);
+  });
+
+  it('are readable lines on a terminal, still without the token', () => {
+    const { lines, stream } = capture();
+    const log = createLogger({ secrets: [FAKE_TOKEN], destination: stream, pretty: true });
+    log.info({ feeds: 3, url: `https://api.telegram.org/bot${FAKE_TOKEN}/getMe` }, 'cycle finished');
+    const out = lines.join('');
+    expect(out).not.toContain(FAKE_TOKEN);
+    expect(out).toContain('cycle finished');
+    expect(out).not.toMatch(/^\{/u);
+  });
 });

@@ -9,17 +9,15 @@ import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
-import { answerCommand, applySetting, parseCommand, settingsMessage, type BotLimits, type BotStore } from './commands.js';
+import { answerCommand, applySetting, parseCommand, settingsMessage, type BotStore } from './commands.js';
 
 export interface BotOptions {
   token: string;
   apiRoot: string;
   store: BotStore;
+  /** the config in use, read per command: a reload changes presets, admins and limits at once */
   config: () => Config;
   log: Logger;
-  limits: BotLimits;
-  /** commands one user may send in a minute before the bot stops listening to them for a while */
-  commandsPerMinute: number;
 }
 
 const ALLOWED_UPDATES = ['message', 'channel_post', 'callback_query'] as const;
@@ -52,6 +50,7 @@ export class Bot {
       const userId = ctx.from ? String(ctx.from.id) : null;
       if (userId !== null && this.flooding(userId, Date.now())) return;
       const chat = ctx.chat;
+      const config = options.config();
       if (parseCommand(text)?.name === 'settings') {
         const record = await options.store.upsertChat(String(chat.id), chat.type, Date.now());
         const { html, keyboard } = settingsMessage(record);
@@ -72,8 +71,8 @@ export class Bot {
           },
         },
         options.store,
-        options.config(),
-        options.limits,
+        config,
+        { maxWatchlists: config.bot.maxWatchlists, maxQueryLength: config.bot.maxQueryLength },
         Date.now(),
       );
       if (answer !== null) await ctx.reply(answer, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
@@ -108,7 +107,7 @@ export class Bot {
     const times = (this.recent.get(userId) ?? []).filter((t) => t > now - 60_000);
     times.push(now);
     this.recent.set(userId, times);
-    return times.length > this.options.commandsPerMinute;
+    return times.length > this.options.config().bot.commandsPerMinute;
   }
 
   /** Tells Telegram the bot's commands, for the menu clients show; once per start. */

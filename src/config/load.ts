@@ -63,6 +63,9 @@ export interface Config {
     retentionMs: number;
   };
   delivery: { maxWaitMs: number };
+  /** the health and metrics server of `run`; port 0: off */
+  http: { port: number; host: string };
+  shutdown: { graceMs: number };
   /** Telegram user ids of the bot's administrators */
   admins: string[];
   /** limits on what chats ask of the bot */
@@ -297,6 +300,8 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       retentionMs: Math.max(raw.dedup.retention, raw.dedup.window),
     },
     delivery: { maxWaitMs: raw.delivery.max_wait },
+    http: { port: raw.http.port, host: raw.http.host },
+    shutdown: { graceMs: raw.shutdown.grace },
   };
 }
 

@@ -150,6 +150,20 @@ export const ConfigSchema = z.strictObject({
       max_wait: duration('2m'),
     })
     .prefault({}),
+  /** the health and metrics server of `run` (/healthz, /readyz, /metrics); HTTP_PORT and HTTP_HOST override */
+  http: z
+    .strictObject({
+      /** 0 turns the server off */
+      port: z.number().int().min(0).max(65535).default(8080),
+      host: z.string().min(1).default('127.0.0.1'),
+    })
+    .prefault({}),
+  shutdown: z
+    .strictObject({
+      /** how long SIGTERM waits for the running cycle and the last sends before exiting */
+      grace: duration('8s'),
+    })
+    .prefault({}),
 });
 
 export type RawConfig = z.output<typeof ConfigSchema>;

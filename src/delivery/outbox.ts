@@ -22,6 +22,8 @@ export interface DrainReport {
   sent: number;
   retried: number;
   failed: number;
+  /** sends Telegram refused with 429 Too Many Requests */
+  rateLimited: number;
   /** rows still pending when the drain ended */
   pending: number;
 }
@@ -79,7 +81,7 @@ async function settle(store: Store, row: OutboxRow, outcome: SendOutcome, log: L
 export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
   const { store, sink, log, deadline, signal } = options;
   const minInterval = options.minIntervalMs ?? sink.minIntervalMs;
-  const report: DrainReport = { sent: 0, retried: 0, failed: 0, pending: 0 };
+  const report: DrainReport = { sent: 0, retried: 0, failed: 0, rateLimited: 0, pending: 0 };
   // A chat that must wait (429, fault) holds back its later rows too, so order per chat is kept.
   const pausedUntil = new Map<string, number>();
   // Chats that answered "gone" in this drain: their other rows fail without asking again.
@@ -111,7 +113,10 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
     const delay = await settle(store, row, outcome, log, Date.now());
     settledAt.set(row.id, performance.now());
     if (outcome.kind === 'sent') report.sent++;
-    else if (outcome.kind === 'retry') report.retried++;
+    else if (outcome.kind === 'retry') {
+      report.retried++;
+      if (outcome.rateLimited) report.rateLimited++;
+    }
     else report.failed++;
     if (delay !== null) pausedUntil.set(destination, Date.now() + delay);
     else if (outcome.kind === 'gone') gone.add(row.chat);

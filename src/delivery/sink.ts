@@ -16,8 +16,8 @@ export interface OutgoingMessage {
 export type SendOutcome =
   /** delivered; messageId is Telegram's, null for sinks without one */
   | { kind: 'sent'; messageId: number | null }
-  /** try again later: rate limited (afterMs from Telegram) or a passing server/network fault */
-  | { kind: 'retry'; reason: string; afterMs: number | null }
+  /** try again later: rate limited (429: `rateLimited`, afterMs from Telegram) or a passing server/network fault */
+  | { kind: 'retry'; reason: string; afterMs: number | null; rateLimited?: boolean }
   /** the chat is gone for us: blocked, kicked, deleted, no rights */
   | { kind: 'gone'; reason: string }
   /** Telegram refused this message and will refuse it again */

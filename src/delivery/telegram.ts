@@ -100,7 +100,7 @@ export function classify(error: unknown): SendOutcome {
     if (error.code === 400 && /message is not modified/iu.test(error.description)) return { kind: 'sent', messageId: null };
     if (error.code === 429) {
       const retryAfter = error.parameters?.retry_after;
-      return { kind: 'retry', reason, afterMs: typeof retryAfter === 'number' ? retryAfter * 1000 : null };
+      return { kind: 'retry', reason, afterMs: typeof retryAfter === 'number' ? retryAfter * 1000 : null, rateLimited: true };
     }
     if (error.code >= 500) return { kind: 'retry', reason, afterMs: null };
     const description = error.description.toLowerCase();

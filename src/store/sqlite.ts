@@ -704,6 +704,11 @@ export class SqliteStore implements Store {
     this.sql(`INSERT INTO bot_state (key, value) VALUES ('offset', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(offset));
   }
 
+  async ping(): Promise<void> {
+    // Throws once closed, or when the database can no longer be read.
+    this.sql('SELECT 1 FROM feeds LIMIT 1').get();
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }

@@ -186,6 +186,8 @@ export interface Store extends SubscriptionStore {
   markRetry(id: number, error: string, nextAttemptAt: number): Promise<void>;
   markFailed(id: number, error: string, at: number): Promise<void>;
   outboxCounts(): Promise<Record<OutboxStatus, number>>;
+  /** throws unless the store answers a query (readiness) */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

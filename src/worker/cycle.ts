@@ -36,8 +36,12 @@ export interface CycleReport {
   /** bytes of feed bodies downloaded */
   bytes: number;
   items: { fetched: number; new: number; matched: number; folded: number; updated: number };
+  /** new stories: matched items that were not another report of an earlier story */
+  stories: number;
   alertsQueued: number;
   delivery: DrainReport;
+  /** shutdown cut the cycle short: feeds not polled yet wait for the next run */
+  interrupted: boolean;
   durationMs: number;
 }
 
@@ -48,8 +52,10 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     feeds: { ok: 0, unchanged: 0, failed: 0, deferred: 0 },
     bytes: 0,
     items: { fetched: 0, new: 0, matched: 0, folded: 0, updated: 0 },
+    stories: 0,
     alertsQueued: 0,
-    delivery: { sent: 0, retried: 0, failed: 0, pending: 0 },
+    delivery: { sent: 0, retried: 0, failed: 0, rateLimited: 0, pending: 0 },
+    interrupted: false,
     durationMs: 0,
   };
   const serial = createSerialQueue();
@@ -114,6 +120,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
       return { parsed, poll: { firstPoll: !polledBefore, etag: fetched.etag, lastModified: fetched.lastModified } };
     } catch (error) {
       if (!(error instanceof FetchError || error instanceof FeedParseError)) throw error;
+      // Cut short by shutdown: not the feed's fault, so no failure and no backoff; it is polled next run.
+      if (signal?.aborted) return null;
       // A broken feed is logged and skipped; it never stops the cycle.
       await recordFailure(feed, error, (state?.consecutiveFailures ?? 0) + 1);
       return null;
@@ -144,6 +152,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
       report.items.matched += counts.matched;
       report.items.folded += counts.folded;
       report.items.updated += counts.updated;
+      report.stories += counts.stories;
       report.alertsQueued += counts.alerts;
       log.debug({ feed: feed.url, ...counts }, 'feed processed');
     });
@@ -167,6 +176,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   // Retention: the store stays bounded; what a pending message still needs is kept.
   const pruned = await store.prune(Date.now() - config.dedup.retentionMs);
   if (pruned.items > 0 || pruned.stories > 0) log.info(pruned, 'pruned items and stories past retention');
+  report.interrupted = signal?.aborted ?? false;
   report.durationMs = Date.now() - started;
   log.info(report, 'cycle finished');
   return report;

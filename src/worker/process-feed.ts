@@ -36,7 +36,8 @@ import {
 
 export interface FeedOutcome {
   batch: FeedBatch;
-  counts: { items: number; new: number; matched: number; alerts: number; folded: number; updated: number };
+  /** stories: new stories this feed's items started */
+  counts: { items: number; new: number; matched: number; stories: number; alerts: number; folded: number; updated: number };
 }
 
 interface Destination {
@@ -144,7 +145,7 @@ export async function processFeed(
     if (!byKey.has(key)) byKey.set(key, item);
   }
   const known = await store.itemHashes(feed.url, [...byKey.keys()]);
-  const counts = { items: parsed.items.length, new: 0, matched: 0, alerts: 0, folded: 0, updated: 0 };
+  const counts = { items: parsed.items.length, new: 0, matched: 0, stories: 0, alerts: 0, folded: 0, updated: 0 };
   // An item seen before whose title or text changed is an update in place, never a new alert.
   for (const [key, item] of byKey) {
     if (!known.has(key)) continue;
@@ -315,6 +316,7 @@ export async function processFeed(
       counts.alerts++;
     }
   }
+  counts.stories = batch.newStories.length;
   return { batch, counts };
 }
 

@@ -1,21 +1,69 @@
-// The long-running worker: a cycle at start, then on the cron schedule; cycles never overlap;
-// SIGINT/SIGTERM stop scheduling, let the running cycle wind down and close the store.
+// The long-running worker: a cycle at start, then on the cron schedule; cycles never overlap.
+// A new config takes effect from the next cycle (the running one finishes on the old). Stopping
+// ends scheduling, lets the running cycle finish within a bound (then cuts it short), sends what
+// the rate limits allow before the bound, and leaves the rest queued in the store.
 
-import cron from 'node-cron';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Config } from '../config/load.js';
+import { drainOutbox, type DrainReport } from '../delivery/outbox.js';
 import type { Logger } from '../log.js';
-import { runCycle, type CycleDeps } from './cycle.js';
+import { runCycle, type CycleDeps, type CycleReport } from './cycle.js';
+
+/** What the worker tells whoever watches it (metrics); called synchronously, must not throw. */
+export interface WorkerObserver {
+  cycleFinished?(report: CycleReport): void;
+  cycleFailed?(error: unknown, durationMs: number): void;
+  /** the last send of queued alerts while stopping */
+  flushed?(report: DrainReport): void;
+}
+
+export interface WorkerOptions extends Omit<CycleDeps, 'signal'> {
+  /** how long stopping waits for the running cycle and the last sends (default: config.shutdown.graceMs) */
+  graceMs?: number;
+  observer?: WorkerObserver;
+}
+
+export interface WorkerStatus {
+  startedAt: number;
+  /** a cycle is running now */
+  running: boolean;
+  /** when the last cycle that completed ended; null before the first */
+  lastCycleFinishedAt: number | null;
+  /** why the last cycle failed, if it did */
+  lastCycleError: string | null;
+  /** the longest gap between two scheduled cycles: readiness allows two of them */
+  periodMs: number;
+}
 
 export interface Worker {
   /** resolves once the worker has stopped */
   readonly stopped: Promise<void>;
-  /** stops scheduling, aborts what can be aborted and waits for the running cycle */
+  /** stops scheduling, waits (within the bound) for the running cycle, sends what it may */
   stop(reason: string): Promise<void>;
+  /** uses `config` from the next cycle on; a changed schedule takes effect at once */
+  reload(config: Config): void;
+  /** the config in use */
+  config(): Config;
+  status(): WorkerStatus;
 }
 
-export function startWorker(deps: Omit<CycleDeps, 'signal'> & { log: Logger }): Worker {
-  const { config, log } = deps;
+/** The share of the shutdown bound the running cycle may use before it is cut short. */
+const CYCLE_SHARE = 0.75;
+
+/** The longest gap between the next runs of a schedule: its period, or its worst case if irregular. */
+export function schedulePeriodMs(task: Pick<ScheduledTask, 'getNextRuns'>): number {
+  const runs = task.getNextRuns(25).map((d) => d.getTime());
+  let longest = 0;
+  for (let i = 1; i < runs.length; i++) longest = Math.max(longest, (runs[i] ?? 0) - (runs[i - 1] ?? 0));
+  return longest;
+}
+
+export function startWorker(options: WorkerOptions): Worker {
+  const { store, sink, log, observer = {} } = options;
+  let config = options.config;
   const shutdown = new AbortController();
   let running: Promise<void> | null = null;
+  const status: WorkerStatus = { startedAt: Date.now(), running: false, lastCycleFinishedAt: null, lastCycleError: null, periodMs: 0 };
   let resolveStopped: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
     resolveStopped = resolve;
@@ -27,33 +75,70 @@ export function startWorker(deps: Omit<CycleDeps, 'signal'> & { log: Logger }): 
       log.warn('previous cycle still running; this one is skipped');
       return;
     }
-    running = runCycle({ ...deps, signal: shutdown.signal })
-      .then(() => undefined)
+    const started = Date.now();
+    status.running = true;
+    running = runCycle({ config, store, sink, log, ...(options.summarizer ? { summarizer: options.summarizer } : {}), signal: shutdown.signal })
+      .then((report) => {
+        status.lastCycleFinishedAt = Date.now();
+        status.lastCycleError = null;
+        observer.cycleFinished?.(report);
+      })
       .catch((error: unknown) => {
+        status.lastCycleError = (error as Error).message;
         log.error({ err: error }, 'cycle failed');
+        observer.cycleFailed?.(error, Date.now() - started);
       })
       .finally(() => {
+        status.running = false;
         running = null;
       });
   };
 
-  const task = cron.schedule(config.schedule, tick, {
-    name: 'poll',
-    ...(config.timezone ? { timezone: config.timezone } : {}),
-  });
+  const schedule = (): ScheduledTask => {
+    const task = cron.schedule(config.schedule, tick, { name: 'poll', ...(config.timezone ? { timezone: config.timezone } : {}) });
+    status.periodMs = schedulePeriodMs(task);
+    return task;
+  };
+  let task = schedule();
   log.info({ schedule: config.schedule, feeds: config.feeds.length, channels: config.channels.length }, 'worker started');
   tick();
+
+  const reload = (next: Config): void => {
+    const rescheduled = next.schedule !== config.schedule || next.timezone !== config.timezone;
+    config = next;
+    if (rescheduled && !shutdown.signal.aborted) {
+      void task.destroy();
+      task = schedule();
+    }
+  };
 
   let stopping: Promise<void> | null = null;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
-      log.info({ reason }, 'stopping');
-      await task.stop();
+      const graceMs = options.graceMs ?? config.shutdown.graceMs;
+      const deadline = Date.now() + graceMs;
+      log.info({ reason, graceMs, cycleRunning: running !== null }, 'stopping');
+      await task.destroy();
+      if (running) {
+        // The cycle gets three quarters of the bound; the last sends get the rest.
+        const cycleMs = Math.round(graceMs * CYCLE_SHARE);
+        const cutShort = setTimeout(() => {
+          log.warn({ afterMs: cycleMs }, 'the running cycle did not finish in time; cutting it short (feeds it has not polled wait for the next run)');
+          shutdown.abort();
+        }, cycleMs);
+        await running;
+        clearTimeout(cutShort);
+      }
       shutdown.abort();
-      await running;
+      // What is queued and allowed by the rate limits goes out now; the rest stays in the store.
+      if (Date.now() < deadline) {
+        const flushed = await drainOutbox({ store, sink, log, deadline });
+        observer.flushed?.(flushed);
+        if (flushed.sent > 0 || flushed.pending > 0) log.info({ ...flushed }, 'queued alerts flushed before stopping');
+      }
       resolveStopped();
     })();
     return stopping;
   };
-  return { stopped, stop };
+  return { stopped, stop, reload, config: () => config, status: () => ({ ...status }) };
 }

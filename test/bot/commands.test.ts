@@ -122,7 +122,7 @@ describe('Bot', () => {
     await telegram.stop();
   });
   const quiet = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-  const bot = () => new Bot({ token: FAKE_TOKEN, apiRoot: telegram.apiRoot, store, config: () => config, log: quiet, limits, commandsPerMinute: 3 });
+  const bot = () => new Bot({ token: FAKE_TOKEN, apiRoot: telegram.apiRoot, store, config: () => ({ ...config, bot: { ...config.bot, commandsPerMinute: 3 } }), log: quiet });
 
   it('webhook mode: registers the secret with Telegram and refuses updates without it', async () => {
     const stop = new AbortController();

@@ -33,7 +33,7 @@ describe('TelegramSink', () => {
 
   it('turns 429 into a retry after retry_after seconds', async () => {
     telegram.failNext(FakeTelegram.tooManyRequests(7));
-    expect(await sink.send(message)).toEqual({ kind: 'retry', reason: '429: Too Many Requests: retry after 7', afterMs: 7000 });
+    expect(await sink.send(message)).toEqual({ kind: 'retry', reason: '429: Too Many Requests: retry after 7', afterMs: 7000, rateLimited: true });
   });
 
   it('turns 403 blocked into gone, and 5xx or a dead server into retry', async () => {
@@ -82,7 +82,7 @@ describe('drainOutbox', () => {
     await queue(store, ['@a', '@a', '@b']);
     telegram.failNext(FakeTelegram.tooManyRequests(1));
     const report = await drainOutbox({ store, sink, log: quiet, deadline: Date.now() + 10_000, minIntervalMs: 0 });
-    expect(report).toEqual({ sent: 3, retried: 1, failed: 0, pending: 0 });
+    expect(report).toEqual({ sent: 3, retried: 1, failed: 0, rateLimited: 1, pending: 0 });
     expect(telegram.messages.filter((m) => m.chat_id === '@a').map((m) => m.text)).toEqual(['<b>alert 0</b>', '<b>alert 1</b>']);
     await store.close();
   });
@@ -92,7 +92,7 @@ describe('drainOutbox', () => {
     await queue(store, ['@blocked', '@ok']);
     telegram.blocked.add('@blocked');
     const report = await drainOutbox({ store, sink, log: quiet, deadline: Date.now() + 5_000, minIntervalMs: 0 });
-    expect(report).toEqual({ sent: 1, retried: 0, failed: 1, pending: 0 });
+    expect(report).toEqual({ sent: 1, retried: 0, failed: 1, rateLimited: 0, pending: 0 });
     expect(telegram.messages.map((m) => m.chat_id)).toEqual(['@ok']);
     await store.close();
   });
@@ -102,7 +102,7 @@ describe('drainOutbox', () => {
     await queue(store, ['@a']);
     telegram.failNext(FakeTelegram.tooManyRequests(30));
     const report = await drainOutbox({ store, sink, log: quiet, deadline: Date.now() + 1_000, minIntervalMs: 0 });
-    expect(report).toEqual({ sent: 0, retried: 1, failed: 0, pending: 1 });
+    expect(report).toEqual({ sent: 0, retried: 1, failed: 0, rateLimited: 1, pending: 1 });
     await store.close();
   });
 });

@@ -27,6 +27,7 @@ export class FeedServer {
   maxInFlight = 0;
   private inFlight = 0;
   private readonly routes = new Map<string, Route>();
+  private readonly waiters: Array<{ path: string; resolve: () => void }> = [];
   private server: Server | null = null;
   private base = '';
 
@@ -41,11 +42,20 @@ export class FeedServer {
     return `${this.base}${path}`;
   }
 
+  /** Resolves once `path` has been requested (at once if it already was). */
+  requested(path: string): Promise<void> {
+    if (this.requests.some((r) => r.path === path)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ path, resolve }));
+  }
+
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       const path = req.url ?? '/';
       const route = this.routes.get(path);
-      const log = (status: number) => this.requests.push({ path, status, headers: req.headers });
+      const log = (status: number) => {
+        this.requests.push({ path, status, headers: req.headers });
+        for (const waiter of this.waiters.filter((w) => w.path === path)) waiter.resolve();
+      };
       if (!route) {
         log(404);
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');

@@ -1,0 +1,105 @@
+// `steppewatch run` as a service: the worker, the bot, the health and metrics server, signals
+// (SIGTERM/SIGINT stop gracefully, a second one exits at once, SIGHUP reloads) and config reload
+// when the file changes. The store is the caller's to open and close.
+
+import { loadConfig, type Config } from '../config/load.js';
+import { watchConfigFile } from '../config/watch.js';
+import type { AlertSink } from '../delivery/sink.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import type { Summarizer } from '../summary/llm.js';
+import type { Bot } from '../bot/bot.js';
+import { startHttpServer, type HttpServer } from './http.js';
+import { Metrics } from './metrics.js';
+import { startWorker, type Worker, type WorkerStatus } from './worker.js';
+
+export interface ServiceOptions {
+  configFile: string;
+  config: Config;
+  store: Store;
+  sink: AlertSink;
+  summarizer: Summarizer;
+  log: Logger;
+  /** where the health server listens; port 0: no server */
+  http: { host: string; port: number };
+  /** the bot (null without a token), reading the config in use through `config` */
+  createBot: (config: () => Config) => Bot | null;
+}
+
+/** Keys read once at start: a reload that changes them needs a restart to take effect. */
+function restartOnlyChanges(before: Config, after: Config): string[] {
+  const keys: Array<[string, (c: Config) => unknown]> = [
+    ['http', (c) => c.http],
+    ['bot.webhook', (c) => c.bot.webhook],
+    ['summary.timeout', (c) => c.summary.timeoutMs],
+  ];
+  return keys.filter(([, read]) => JSON.stringify(read(before)) !== JSON.stringify(read(after))).map(([name]) => name);
+}
+
+/** Runs until SIGTERM or SIGINT, then stops gracefully and resolves; exit code 0. */
+export async function runService(options: ServiceOptions): Promise<number> {
+  const { configFile, store, sink, summarizer, log } = options;
+  let config = options.config;
+  const metrics = new Metrics({ store, config: () => config });
+  let worker: Worker | null = null;
+  const starting: WorkerStatus = { startedAt: Date.now(), running: false, lastCycleFinishedAt: null, lastCycleError: null, periodMs: 0 };
+
+  // Bound first: a taken port is a config error, found before any work starts.
+  const http: HttpServer | null =
+    options.http.port > 0
+      ? await startHttpServer({ ...options.http, log, sources: { status: () => worker?.status() ?? starting, store, metrics } })
+      : null;
+
+  const running = startWorker({ config, store, sink, log, summarizer, observer: metrics });
+  worker = running;
+  const bot = options.createBot(() => config);
+  const botStopped = new AbortController();
+  await bot?.announceCommands();
+  const polling = config.bot.webhook
+    ? bot?.serveWebhook(config.bot.webhook, botStopped.signal).then((served) => served.closed)
+    : bot?.poll(botStopped.signal);
+
+  /** A new config is validated in full before it replaces the one in use; a bad one changes nothing. */
+  const reload = (trigger: string): void => {
+    let next: Config;
+    try {
+      next = loadConfig(configFile);
+    } catch (error) {
+      metrics.configReloaded(false);
+      log.error({ trigger, file: configFile, problems: (error as Error).message.split('\n') }, 'new config rejected; the one in use stays');
+      return;
+    }
+    const needRestart = restartOnlyChanges(config, next);
+    config = next;
+    running.reload(next);
+    metrics.configReloaded(true);
+    log.info(
+      { trigger, file: configFile, schedule: next.schedule, feeds: next.feeds.length, watchlists: next.watchlists.size, channels: next.channels.length },
+      'config reloaded; the next cycle uses it',
+    );
+    if (needRestart.length > 0) log.warn({ keys: needRestart }, 'these settings changed but take effect only after a restart');
+  };
+  const watcher = watchConfigFile(configFile, () => reload('file changed'));
+
+  let signals = 0;
+  const onStop = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now; queued alerts stay in the store');
+      process.exit(130);
+    }
+    void running.stop(signal);
+  };
+  const onHangup = (): void => reload('SIGHUP');
+  process.on('SIGINT', onStop);
+  process.on('SIGTERM', onStop);
+  process.on('SIGHUP', onHangup);
+  void running.stopped.then(() => botStopped.abort());
+
+  await running.stopped;
+  await polling;
+  watcher?.close();
+  await http?.close();
+  process.off('SIGHUP', onHangup);
+  return 0;
+}

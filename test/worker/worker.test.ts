@@ -1,0 +1,126 @@
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig, type Config } from '../../src/config/load.js';
+import { ConsoleSink } from '../../src/delivery/console.js';
+import { createLogger, type Logger } from '../../src/log.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import type { CycleReport } from '../../src/worker/cycle.js';
+import { schedulePeriodMs, startWorker, type Worker } from '../../src/worker/worker.js';
+import { FeedServer, rss } from '../support/feed-server.js';
+
+let feeds: FeedServer;
+let store: SqliteStore;
+let log: Logger;
+let printed: string;
+let sink: ConsoleSink;
+let worker: Worker | null;
+/** log messages so far, and waiters for the next ones */
+let messages: string[];
+let waiters: Array<{ msg: string; resolve: () => void }>;
+
+beforeEach(async () => {
+  feeds = await new FeedServer().start();
+  store = new SqliteStore(':memory:');
+  messages = [];
+  waiters = [];
+  printed = '';
+  worker = null;
+  sink = new ConsoleSink(new Writable({ write: (chunk: Buffer, _e, cb) => ((printed += chunk.toString()), cb()) }));
+  log = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write: (chunk: Buffer, _e, cb) => {
+        const { msg } = JSON.parse(chunk.toString()) as { msg: string };
+        messages.push(msg);
+        for (const waiter of waiters.filter((w) => w.msg === msg)) waiter.resolve();
+        cb();
+      },
+    }),
+  });
+});
+afterEach(async () => {
+  await worker?.stop('test over');
+  await feeds.stop();
+  await store.close();
+});
+
+/** Resolves when the log says `msg` (at once if it already has). */
+function logged(msg: string): Promise<void> {
+  if (messages.includes(msg)) return Promise.resolve();
+  return new Promise((resolve) => waiters.push({ msg, resolve }));
+}
+
+function config(paths: string[], extra = ''): Config {
+  return parseConfig(
+    `schedule: "* * * * * *"\nfeeds:\n${paths.map((p) => `  - url: ${feeds.url}${p}\n`).join('')}channels:\n  - chat: "@alerts"\n    watchlists: [kazakhstan-unrest]\n${extra}`,
+    'test.yaml',
+    {},
+  );
+}
+
+const protest = (guid: string, title: string) => rss('News', [{ title, guid, link: `https://news.example.test/${guid}`, minutesAgo: 2 }]);
+
+describe('the worker', () => {
+  it('stops within its bound when a feed hangs, sends what was queued, and loses nothing', async () => {
+    feeds.set('/fast.xml', protest('fast-1', 'Митинг в Алматы разогнан полицией'));
+    feeds.set('/slow.xml', { body: protest('slow-1', 'Взрыв в Астане: объявлено чрезвычайное положение'), delayMs: 60_000 });
+    worker = startWorker({ config: config(['/fast.xml', '/slow.xml']), store, sink, log, graceMs: 800 });
+    await Promise.all([feeds.requested('/slow.xml'), logged('feed processed')]);
+
+    const started = Date.now();
+    await worker.stop('SIGTERM');
+    expect(Date.now() - started).toBeLessThan(800 + 500);
+    expect(messages).toContain('the running cycle did not finish in time; cutting it short (feeds it has not polled wait for the next run)');
+    // The fast feed's alert went out in the last sends; the cut-short feed is not counted as failing.
+    expect(printed).toContain('Митинг в Алматы');
+    expect((await store.outboxCounts()).pending).toBe(0);
+    expect((await store.getFeedState(`${feeds.url}/slow.xml`))?.consecutiveFailures ?? 0).toBe(0);
+
+    // The next run polls the slow feed again and alerts on its item, once.
+    feeds.set('/slow.xml', protest('slow-1', 'Взрыв в Астане: объявлено чрезвычайное положение'));
+    messages = [];
+    const next = startWorker({ config: config(['/fast.xml', '/slow.xml']), store, sink, log, graceMs: 800 });
+    worker = next;
+    await logged('cycle finished');
+    await next.stop('test over');
+    expect(printed.match(/Взрыв в Астане/gu)).toHaveLength(1);
+    expect(printed.match(/Митинг в Алматы/gu)).toHaveLength(1);
+  });
+
+  it('uses a reloaded config from the next cycle on', async () => {
+    feeds.set('/a.xml', rss('A', []));
+    feeds.set('/b.xml', protest('b-1', 'Митинг в Алматы разогнан полицией'));
+    const cycles: CycleReport[] = [];
+    let cycleDone: () => void = () => undefined;
+    worker = startWorker({
+      config: config(['/a.xml']),
+      store,
+      sink,
+      log,
+      observer: {
+        cycleFinished: (report) => {
+          cycles.push(report);
+          cycleDone();
+        },
+      },
+    });
+    const nextCycle = () => new Promise<void>((resolve) => (cycleDone = resolve));
+    await nextCycle();
+    const b = config(['/b.xml']);
+    worker.reload(b);
+    expect(worker.config()).toBe(b);
+    await nextCycle();
+    expect(feeds.requests.filter((r) => r.path === '/b.xml')).not.toHaveLength(0);
+    expect(printed).toContain('Митинг в Алматы');
+    expect(worker.status()).toMatchObject({ periodMs: 1000, lastCycleError: null });
+    expect(worker.status().lastCycleFinishedAt).toBeGreaterThan(0);
+  });
+});
+
+describe('schedulePeriodMs', () => {
+  it('is the longest gap between the next runs', () => {
+    const at = (iso: string) => new Date(iso);
+    const weekdays = { getNextRuns: () => ['2026-12-03T04:00:00Z', '2026-12-04T04:00:00Z', '2026-12-07T04:00:00Z'].map(at) };
+    expect(schedulePeriodMs(weekdays)).toBe(3 * 86_400_000);
+  });
+});
