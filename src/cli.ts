@@ -190,7 +190,15 @@ async function main(argv: string[]): Promise<number> {
       try {
         // Commands sent to the bot since the last run count in this cycle (webhook mode: they
         // reach the running worker instead; getUpdates is refused while a webhook is set).
-        const handled = config.bot.webhook ? 0 : await createBot(env, () => config, store, log)?.processPending();
+        // Telegram being down must not stop the cycle: the commands wait for the next run.
+        const handled = config.bot.webhook
+          ? 0
+          : await createBot(env, () => config, store, log)
+              ?.processPending()
+              .catch((error: unknown) => {
+                log.warn({ err: (error as Error).message }, 'bot commands not fetched; they wait for the next run');
+                return 0;
+              });
         if (handled) log.info({ updates: handled }, 'bot commands handled');
         const report = await runCycle({ config, store, sink: createSink(env, log), log, summarizer: createSummarizer(env, config, log) });
         if (report.delivery.pending > 0) {

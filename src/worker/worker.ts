@@ -6,7 +6,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../config/load.js';
 import { drainOutbox, type DrainReport } from '../delivery/outbox.js';
-import type { Logger } from '../log.js';
 import { runCycle, type CycleDeps, type CycleReport } from './cycle.js';
 
 /** What the worker tells whoever watches it (metrics); called synchronously, must not throw. */

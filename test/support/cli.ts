@@ -1,6 +1,8 @@
 // Runs the compiled CLI as a child process, as a user or an outside tool would.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -40,4 +42,62 @@ export function logLines(stderr: string): Array<Record<string, unknown>> {
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+export interface FollowedCli {
+  child: ChildProcess;
+  /** everything written to stderr so far */
+  stderr(): string;
+  /** resolves with the first JSON log line (from `after` on) that `matches`, when it is written */
+  waitForLog(matches: (line: Record<string, unknown>) => boolean, after?: number): Promise<Record<string, unknown>>;
+  /** how many log lines so far: pass as `after` to wait for a later one */
+  logCount(): number;
+  exited: Promise<number | null>;
+}
+
+/** Starts the CLI and follows its JSON log lines, for tests that wait on what a long run says. */
+export function followCli(args: string[], env: Record<string, string>, cwd = ROOT): FollowedCli {
+  const child = startCli(args, env, cwd);
+  let stderr = '';
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters = new Set<{ matches: (line: Record<string, unknown>) => boolean; after: number; resolve: (line: Record<string, unknown>) => void }>();
+  let partial = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    for (const part of parts) {
+      if (!part.startsWith('{')) continue;
+      lines.push(JSON.parse(part) as Record<string, unknown>);
+      for (const waiter of waiters) {
+        const line = lines[lines.length - 1];
+        if (line && lines.length > waiter.after && waiter.matches(line)) {
+          waiters.delete(waiter);
+          waiter.resolve(line);
+        }
+      }
+    }
+  });
+  child.stdout?.resume();
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return {
+    child,
+    stderr: () => stderr,
+    logCount: () => lines.length,
+    waitForLog(matches, after = 0) {
+      const found = lines.slice(after).find(matches);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve) => waiters.add({ matches, after, resolve }));
+    },
+    exited,
+  };
+}
+
+/** A port free on 127.0.0.1 just now, for a child process to listen on. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

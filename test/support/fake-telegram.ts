@@ -216,6 +216,7 @@ export class FakeTelegram {
             return reply(200, { ok: true, result: { message_id: message.message_id, chat: { id: chat }, date: Math.floor(Date.now() / 1000), text: visible.text } }, method, body);
           }
           case 'getUpdates': {
+            if (this.down) return error(502, 'Bad Gateway');
             const offset = typeof body.offset === 'number' ? body.offset : 0;
             const pending = () => this.updates.filter((u) => u.update_id >= offset).slice(0, 100);
             const timeout = typeof body.timeout === 'number' ? body.timeout : 0;
