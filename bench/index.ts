@@ -4,6 +4,7 @@ import { benchDedup } from './dedup.js';
 import { benchFanOut } from './fanout.js';
 import { benchIngest } from './ingest.js';
 import { benchMatch } from './match.js';
+import { benchOps } from './ops.js';
 
 process.stdout.write(`steppewatch benchmarks — node ${process.version}, ${process.platform}/${process.arch}\n`);
 benchMatch();
@@ -12,6 +13,7 @@ benchMatch();
 await benchIngest(50);
 await benchIngest(0);
 await benchFanOut();
+await benchOps();
 // Last: a million stored reports raise this process's peak memory, which the ingest benchmark's
 // child processes would inherit as their own peak (Linux keeps maxrss across fork and exec).
 benchDedup();

@@ -1,6 +1,7 @@
 // JSON logs on stderr (pino), made readable (pino-pretty) when a person watches a terminal.
 // Secrets are scrubbed from every line on its way out, so a token inside an error message, a
-// URL or a header cannot leak whatever logged it.
+// URL or a header cannot leak whatever logged it. (On the serialised line rather than through
+// pino's redact paths: those cost four times the rest of a log call; see bench/ops.ts.)
 
 import { pino, type Logger as PinoLogger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
@@ -9,18 +10,20 @@ export type Logger = PinoLogger;
 
 const REDACTED = '[redacted]';
 
-/** Returns `text` with every secret replaced. */
+/** Returns `text` with every secret replaced. Each rule runs only on lines that could need it. */
 export function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join(REDACTED);
-  return (
-    out
-      // Bot tokens in Bot API URLs (also URL-encoded), even ones we were not told about.
-      .replace(/\/bot\d+(?::|%3A)[A-Za-z0-9_-]+/giu, `/bot${REDACTED}`)
-      // Credentials in an Authorization header, however it was logged.
-      .replace(/((?:^|[^a-z])authorization["']?\s*[:=]\s*["']?)[^"',}\n]*/giu, `$1${REDACTED}`)
-      .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gu, `$1 ${REDACTED}`)
-  );
+  for (const secret of secrets) if (secret.length >= 8 && out.includes(secret)) out = out.split(secret).join(REDACTED);
+  // Bot tokens in Bot API URLs (also URL-encoded), even ones we were not told about.
+  if (out.includes('/bot')) out = out.replace(/\/bot\d+(?::|%3A)[A-Za-z0-9_-]+/giu, `/bot${REDACTED}`);
+  // Fields named as secrets, whatever their value (a JSON line: keys are quoted).
+  if (out.includes('"token"') || out.includes('"apiKey"')) out = out.replace(/"(token|apiKey)":"(?:[^"\\]|\\.)*"/gu, `"$1":"${REDACTED}"`);
+  // Credentials in an Authorization header, however it was logged.
+  if (out.includes('uthorization') || out.includes('UTHORIZATION')) {
+    out = out.replace(/((?:^|[^a-z])authorization["']?\s*[:=]\s*["']?)[^"',}\n]*/giu, `$1${REDACTED}`);
+  }
+  if (out.includes('Bearer') || out.includes('Basic')) out = out.replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gu, `$1 ${REDACTED}`);
+  return out;
 }
 
 export interface LoggerOptions {
@@ -41,15 +44,5 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       out.write(format ? format(clean) : clean);
     },
   };
-  return pino(
-    {
-      level: options.level ?? 'info',
-      base: undefined,
-      redact: {
-        paths: ['token', '*.token', 'apiKey', '*.apiKey', 'headers.authorization', '*.headers.authorization', 'headers.Authorization', '*.headers.Authorization'],
-        censor: REDACTED,
-      },
-    },
-    stream,
-  );
+  return pino({ level: options.level ?? 'info', base: undefined }, stream);
 }
