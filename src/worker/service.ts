@@ -44,14 +44,35 @@ export async function runService(options: ServiceOptions): Promise<number> {
   let worker: Worker | null = null;
   const starting: WorkerStatus = { startedAt: Date.now(), running: false, lastCycleFinishedAt: null, lastCycleError: null, periodMs: 0 };
 
+  // Signals are ours from the start: a SIGTERM while starting stops gracefully too.
+  let signals = 0;
+  let stopRequested: NodeJS.Signals | null = null;
+  const onStop = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now; queued alerts stay in the store');
+      process.exit(130);
+    }
+    stopRequested = signal;
+    void worker?.stop(signal);
+  };
+  const onHangup = (): void => reload('SIGHUP');
+  process.on('SIGINT', onStop);
+  process.on('SIGTERM', onStop);
+  process.on('SIGHUP', onHangup);
+
   // Bound first: a taken port is a config error, found before any work starts.
-  const http: HttpServer | null =
-    options.http.port > 0
-      ? await startHttpServer({ ...options.http, log, sources: { status: () => worker?.status() ?? starting, store, metrics } })
-      : null;
+  let http: HttpServer | null = null;
+  try {
+    if (options.http.port > 0) http = await startHttpServer({ ...options.http, log, sources: { status: () => worker?.status() ?? starting, store, metrics } });
+  } catch (error) {
+    for (const [signal, listener] of [['SIGINT', onStop], ['SIGTERM', onStop], ['SIGHUP', onHangup]] as const) process.off(signal, listener);
+    throw error;
+  }
 
   const running = startWorker({ config, store, sink, log, summarizer, observer: metrics });
   worker = running;
+  if (stopRequested !== null) void running.stop(stopRequested);
   const bot = options.createBot(() => config);
   const botStopped = new AbortController();
   await bot?.announceCommands();
@@ -60,7 +81,7 @@ export async function runService(options: ServiceOptions): Promise<number> {
     : bot?.poll(botStopped.signal);
 
   /** A new config is validated in full before it replaces the one in use; a bad one changes nothing. */
-  const reload = (trigger: string): void => {
+  function reload(trigger: string): void {
     let next: Config;
     try {
       next = loadConfig(configFile);
@@ -71,29 +92,16 @@ export async function runService(options: ServiceOptions): Promise<number> {
     }
     const needRestart = restartOnlyChanges(config, next);
     config = next;
-    running.reload(next);
+    worker?.reload(next);
     metrics.configReloaded(true);
     log.info(
       { trigger, file: configFile, schedule: next.schedule, feeds: next.feeds.length, watchlists: next.watchlists.size, channels: next.channels.length },
       'config reloaded; the next cycle uses it',
     );
     if (needRestart.length > 0) log.warn({ keys: needRestart }, 'these settings changed but take effect only after a restart');
-  };
+  }
   const watcher = watchConfigFile(configFile, () => reload('file changed'));
 
-  let signals = 0;
-  const onStop = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
-      log.warn({ signal }, 'second signal: exiting now; queued alerts stay in the store');
-      process.exit(130);
-    }
-    void running.stop(signal);
-  };
-  const onHangup = (): void => reload('SIGHUP');
-  process.on('SIGINT', onStop);
-  process.on('SIGTERM', onStop);
-  process.on('SIGHUP', onHangup);
   void running.stopped.then(() => botStopped.abort());
 
   await running.stopped;

@@ -114,6 +114,20 @@ describe('steppewatch run, operated', () => {
     expect(telegram.messages.map((m) => m.text)).toEqual([expect.stringContaining('Митинг в Алматы'), expect.stringContaining('Взрыв в Астане')]);
   });
 
+  it('exits at once (130) on a second signal while the first waits for a slow cycle', async () => {
+    feeds.set('/slow.xml', { body: protest('slow-1', 'Взрыв в Астане'), delayMs: 60_000 });
+    const config = writeConfig(['/slow.xml'], 'shutdown:\n  grace: 60s\n');
+    running = followCli(['run', '--config', config], env());
+    await feeds.requested('/slow.xml');
+    running.child.kill('SIGTERM');
+    await running.waitForLog(msgIs('stopping'));
+    const signalled = Date.now();
+    running.child.kill('SIGINT');
+    expect(await running.exited).toBe(130);
+    expect(Date.now() - signalled).toBeLessThan(1_500);
+    expect(running.stderr()).toContain('second signal: exiting now');
+  });
+
   it('keeps the config in use when a reload brings a broken one, and takes a good one without a restart', async () => {
     feeds.set('/a.xml', rss('A', []));
     feeds.set('/b.xml', protest('b-1', 'Митинг в Алматы разогнан полицией'));
