@@ -116,8 +116,7 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
     else if (outcome.kind === 'retry') {
       report.retried++;
       if (outcome.rateLimited) report.rateLimited++;
-    }
-    else report.failed++;
+    } else report.failed++;
     if (delay !== null) pausedUntil.set(destination, Date.now() + delay);
     else if (outcome.kind === 'gone') gone.add(row.chat);
     // Telegram's per-chat limits: about one message a second to a person, 20 a minute to a group.

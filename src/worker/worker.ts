@@ -131,9 +131,14 @@ export function startWorker(options: WorkerOptions): Worker {
       shutdown.abort();
       // What is queued and allowed by the rate limits goes out now; the rest stays in the store.
       if (Date.now() < deadline) {
-        const flushed = await drainOutbox({ store, sink, log, deadline });
-        observer.flushed?.(flushed);
-        if (flushed.sent > 0 || flushed.pending > 0) log.info({ ...flushed }, 'queued alerts flushed before stopping');
+        try {
+          const flushed = await drainOutbox({ store, sink, log, deadline });
+          observer.flushed?.(flushed);
+          if (flushed.sent > 0 || flushed.pending > 0) log.info({ ...flushed }, 'queued alerts flushed before stopping');
+        } catch (error) {
+          // A store that fails now must not keep the process from stopping; the queue is where it was.
+          log.error({ err: error }, 'could not send queued alerts before stopping');
+        }
       }
       resolveStopped();
     })();

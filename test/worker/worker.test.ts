@@ -87,6 +87,15 @@ describe('the worker', () => {
     expect(printed.match(/Митинг в Алматы/gu)).toHaveLength(1);
   });
 
+  it('still stops when the store fails while it sends the last alerts', async () => {
+    feeds.set('/a.xml', rss('A', []));
+    worker = startWorker({ config: config(['/a.xml']), store, sink, log, graceMs: 800 });
+    await logged('cycle finished');
+    await store.close();
+    await worker.stop('SIGTERM');
+    expect(messages).toContain('could not send queued alerts before stopping');
+  });
+
   it('uses a reloaded config from the next cycle on', async () => {
     feeds.set('/a.xml', rss('A', []));
     feeds.set('/b.xml', protest('b-1', 'Митинг в Алматы разогнан полицией'));
