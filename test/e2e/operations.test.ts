@@ -47,7 +47,6 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
     DATABASE_URL: `sqlite:${join(dir, 'state.db')}`,
     TELEGRAM_BOT_TOKEN: FAKE_TOKEN,
     TELEGRAM_API_ROOT: telegram.apiRoot,
-    HTTP_PORT: '0',
     ...extra,
   };
 }

@@ -16,7 +16,8 @@ export interface CliResult {
 
 /** Only what the CLI needs: no developer's TELEGRAM_* or DATABASE_URL leaks into a test. */
 export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info' };
+  // HTTP_PORT=0: `run` in tests that run side by side must not all want port 8080.
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', HTTP_PORT: '0' };
   return { ...env, ...extra };
 }
 
