@@ -38,7 +38,12 @@ export class Metrics implements WorkerObserver {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     new Gauge({ name: `${PREFIX}info`, help: 'steppewatch version', labelNames: ['version'], registers }).set({ version: VERSION }, 1);
-    this.cycles = new Counter({ name: `${PREFIX}cycles_total`, help: 'Polling cycles run, by outcome', labelNames: ['outcome'], registers });
+    this.cycles = new Counter({
+      name: `${PREFIX}cycles_total`,
+      help: 'Polling cycles, by outcome: ok, failed, skipped (the one before was still running)',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.cycleSeconds = new Histogram({
       name: `${PREFIX}cycle_duration_seconds`,
       help: 'How long a polling cycle took, fetch to drained outbox',
@@ -108,7 +113,7 @@ export class Metrics implements WorkerObserver {
       },
     });
     // Every series exists from the start, so rate() works from the first scrape.
-    for (const outcome of ['ok', 'failed']) this.cycles.inc({ outcome }, 0);
+    for (const outcome of ['ok', 'failed', 'skipped']) this.cycles.inc({ outcome }, 0);
     for (const result of ['ok', 'unchanged', 'failed', 'deferred']) this.feedPolls.inc({ result }, 0);
     for (const stage of ['fetched', 'new', 'matched', 'folded']) this.items.inc({ stage }, 0);
     for (const outcome of ['ok', 'rejected']) this.reloads.inc({ outcome }, 0);
@@ -135,6 +140,10 @@ export class Metrics implements WorkerObserver {
   cycleFailed(_error: unknown, durationMs: number): void {
     this.cycles.inc({ outcome: 'failed' });
     this.cycleSeconds.observe(durationMs / 1000);
+  }
+
+  cycleSkipped(): void {
+    this.cycles.inc({ outcome: 'skipped' });
   }
 
   flushed(report: DrainReport): void {

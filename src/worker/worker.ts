@@ -12,6 +12,8 @@ import { runCycle, type CycleDeps, type CycleReport } from './cycle.js';
 export interface WorkerObserver {
   cycleFinished?(report: CycleReport): void;
   cycleFailed?(error: unknown, durationMs: number): void;
+  /** a scheduled cycle did not run: the one before was still running */
+  cycleSkipped?(): void;
   /** the last send of queued alerts while stopping */
   flushed?(report: DrainReport): void;
 }
@@ -72,6 +74,7 @@ export function startWorker(options: WorkerOptions): Worker {
     if (shutdown.signal.aborted) return;
     if (running) {
       log.warn('previous cycle still running; this one is skipped');
+      observer.cycleSkipped?.();
       return;
     }
     const started = Date.now();

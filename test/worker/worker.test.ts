@@ -87,6 +87,15 @@ describe('the worker', () => {
     expect(printed.match(/Митинг в Алматы/gu)).toHaveLength(1);
   });
 
+  it('skips a scheduled cycle while the one before still runs, and tells its observer', async () => {
+    feeds.set('/slow.xml', { body: rss('Slow', []), delayMs: 60_000 });
+    let skipped: () => void = () => undefined;
+    const wasSkipped = new Promise<void>((resolve) => (skipped = resolve));
+    worker = startWorker({ config: config(['/slow.xml']), store, sink, log, graceMs: 400, observer: { cycleSkipped: () => skipped() } });
+    await wasSkipped;
+    expect(messages).toContain('previous cycle still running; this one is skipped');
+  });
+
   it('still stops when the store fails while it sends the last alerts', async () => {
     feeds.set('/a.xml', rss('A', []));
     worker = startWorker({ config: config(['/a.xml']), store, sink, log, graceMs: 800 });
