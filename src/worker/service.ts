@@ -90,7 +90,8 @@ export async function runService(options: ServiceOptions): Promise<number> {
       log.error({ trigger, file: configFile, problems: (error as Error).message.split('\n') }, 'new config rejected; the one in use stays');
       return;
     }
-    const needRestart = restartOnlyChanges(config, next);
+    // Against the config the process started with: that is what these keys still are.
+    const needRestart = restartOnlyChanges(options.config, next);
     config = next;
     worker?.reload(next);
     metrics.configReloaded(true);
