@@ -64,7 +64,8 @@ export function startWorker(options: WorkerOptions): Worker {
   let config = options.config;
   const shutdown = new AbortController();
   let running: Promise<void> | null = null;
-  const status: WorkerStatus = { startedAt: Date.now(), running: false, lastCycleFinishedAt: null, lastCycleError: null, periodMs: 0 };
+  // `running` is not kept here: it is whether a cycle promise is pending (see status() below).
+  const status: Omit<WorkerStatus, 'running'> = { startedAt: Date.now(), lastCycleFinishedAt: null, lastCycleError: null, periodMs: 0 };
   let resolveStopped: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
     resolveStopped = resolve;
@@ -78,7 +79,6 @@ export function startWorker(options: WorkerOptions): Worker {
       return;
     }
     const started = Date.now();
-    status.running = true;
     running = runCycle({ config, store, sink, log, ...(options.summarizer ? { summarizer: options.summarizer } : {}), signal: shutdown.signal })
       .then((report) => {
         status.lastCycleFinishedAt = Date.now();
@@ -91,7 +91,6 @@ export function startWorker(options: WorkerOptions): Worker {
         observer.cycleFailed?.(error, Date.now() - started);
       })
       .finally(() => {
-        status.running = false;
         running = null;
       });
   };
@@ -147,5 +146,5 @@ export function startWorker(options: WorkerOptions): Worker {
     })();
     return stopping;
   };
-  return { stopped, stop, reload, config: () => config, status: () => ({ ...status }) };
+  return { stopped, stop, reload, config: () => config, status: () => ({ ...status, running: running !== null }) };
 }

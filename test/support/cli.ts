@@ -69,10 +69,10 @@ export function followCli(args: string[], env: Record<string, string>, cwd = ROO
     partial = parts.pop() ?? '';
     for (const part of parts) {
       if (!part.startsWith('{')) continue;
-      lines.push(JSON.parse(part) as Record<string, unknown>);
+      const line = JSON.parse(part) as Record<string, unknown>;
+      lines.push(line);
       for (const waiter of waiters) {
-        const line = lines[lines.length - 1];
-        if (line && lines.length > waiter.after && waiter.matches(line)) {
+        if (lines.length > waiter.after && waiter.matches(line)) {
           waiters.delete(waiter);
           waiter.resolve(line);
         }
