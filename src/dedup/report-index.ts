@@ -8,7 +8,12 @@
 // Memory is typed arrays (about 300 bytes a report): signatures kept to 16 bits a value, buckets
 // as chains of report numbers, newest first, so a lookup stops at the first report older than
 // its window.
+//
+// Reports arrive in time order and leave from the old end: pruning only moves `start` past them
+// (lookups ignore what lies before it), and the arrays are compacted once the dead prefix fills
+// more than half of them, so a long-running index costs amortised O(1) a report and stays bounded.
 
+import { plainFeature } from './features.js';
 import { BAND_ROWS as ROWS, jaccard, SIGNATURE_SIZE } from './fingerprint.js';
 
 const BANDS = SIGNATURE_SIZE / ROWS;
@@ -30,6 +35,8 @@ export interface IndexedReport {
   termHashes: Uint32Array;
   entities: readonly string[];
   numbers: readonly string[];
+  /** language-free features ("@almaty", "#explosion", "n:164", "d:01-05"), as given */
+  features: readonly string[];
 }
 
 /** A stored report found by a lookup, with how similar its signature is to the probe's. */
@@ -40,10 +47,14 @@ export interface SimilarReport {
   similarity: number;
   entities: readonly string[];
   numbers: readonly string[];
+  features: readonly string[];
 }
 
 export class ReportIndex {
+  /** reports added since the last compaction; those before `start` are pruned */
   private count = 0;
+  /** the oldest live report: every lookup stops before it */
+  private start = 0;
   private capacity: number;
   private bucketBits: number;
   private signatures: Uint16Array;
@@ -53,6 +64,7 @@ export class ReportIndex {
   private languages: Array<string | null> = [];
   private entities: Array<readonly string[]> = [];
   private numbers: Array<readonly string[]> = [];
+  private features: Array<readonly string[]> = [];
   /** every report's term hashes, one after another */
   private terms = new Uint32Array(16 * 1024);
   private termsUsed = 0;
@@ -67,6 +79,8 @@ export class ReportIndex {
   private next: Int32Array;
   /** number → the reports mentioning it, oldest first: how reports in other languages meet */
   private byNumber = new Map<string, number[]>();
+  /** feature → the reports carrying it, oldest first */
+  private byFeature = new Map<string, number[]>();
 
   constructor(initialCapacity = 1024) {
     this.capacity = Math.max(16, initialCapacity);
@@ -82,8 +96,14 @@ export class ReportIndex {
     this.next = new Int32Array(this.capacity * BANDS * 2).fill(NONE);
   }
 
+  /** Live reports: added and not yet pruned. */
   get size(): number {
-    return this.count;
+    return this.count - this.start;
+  }
+
+  /** Report slots held (live, dead awaiting compaction, and free), for tests and the benchmark. */
+  get slots(): number {
+    return this.capacity;
   }
 
   /** Bytes held by the typed arrays, for the benchmark's memory figure. */
@@ -94,8 +114,14 @@ export class ReportIndex {
     );
   }
 
+  /** Adds a report; reports are expected in time order (see `prune`). */
   add(report: IndexedReport): void {
-    if (this.count === this.capacity) this.grow();
+    if (this.count === this.capacity) {
+      // Full: reclaim the pruned if they are a quarter of the room (what compacting costs is then
+      // paid for by them), else make more room.
+      if (this.start * 4 >= this.capacity) this.compact();
+      else this.grow();
+    }
     const id = this.count++;
     for (let i = 0; i < SIGNATURE_SIZE; i++) this.signatures[id * SIGNATURE_SIZE + i] = (report.signature[i] ?? 0) & 0xffff;
     this.storyIds[id] = report.storyId;
@@ -104,6 +130,7 @@ export class ReportIndex {
     this.languages[id] = report.language;
     this.entities[id] = report.entities;
     this.numbers[id] = report.numbers;
+    this.features[id] = report.features;
     const count = Math.min(report.termHashes.length, 0xffff);
     if (this.termsUsed + count > this.terms.length) this.terms = widen(this.terms, Math.max(this.terms.length * 2, this.termsUsed + count));
     this.terms.set(report.termHashes.subarray(0, count), this.termsUsed);
@@ -111,11 +138,9 @@ export class ReportIndex {
     this.termCount[id] = count;
     this.termsUsed += count;
     this.link(id);
-    for (const number of report.numbers) {
-      const list = this.byNumber.get(number);
-      if (list) list.push(id);
-      else this.byNumber.set(number, [id]);
-    }
+    post(this.byNumber, report.numbers, id);
+    // Posted without the title mark: a lookup asks for a feature wherever the report names it.
+    post(this.byFeature, report.features.map(plainFeature), id);
   }
 
   /**
@@ -144,6 +169,8 @@ export class ReportIndex {
         // thousands of times must not make each new copy compare itself with every one (counted
         // whether or not another band met the report already).
         if (++examined > MAX_PER_BAND) break;
+        // Chains run newest first: past `start` every report is pruned.
+        if (id < this.start) break;
         if (this.visited[id] === lookup) continue;
         this.visited[id] = lookup;
         // Chains run newest first, but other bands' reports share the bucket: only a match stops it.
@@ -165,30 +192,106 @@ export class ReportIndex {
     return same;
   }
 
-  /** The reports recorded at or after `since` that mention `number`. */
+  /** The reports recorded at or after `since` that mention `number`, newest first. */
   withNumber(number: string, since: number): SimilarReport[] {
-    const ids = this.byNumber.get(number) ?? [];
     const found: SimilarReport[] = [];
-    for (let i = ids.length - 1; i >= 0; i--) {
-      const id = ids[i] ?? 0;
-      if ((this.times[id] ?? 0) < since) break;
-      found.push(this.describe(id, 0));
+    this.eachPosted(this.byNumber.get(number), since, Infinity, (id) => found.push(this.describe(id, 0)));
+    return found;
+  }
+
+  /**
+   * The reports recorded at or after `since` that carry any of `features`: per feature, at most
+   * `perFeature` of its newest are read (a feature every report carries must not make a lookup
+   * read them all), newest first; each report once, in the order the features are given.
+   */
+  withFeatures(features: readonly string[], since: number, perFeature = 64, termHashes?: Uint32Array): SimilarReport[] {
+    const lookup = ++this.lookups;
+    const found: SimilarReport[] = [];
+    for (const feature of features) {
+      this.eachPosted(this.byFeature.get(plainFeature(feature)), since, perFeature, (id) => {
+        if (this.visited[id] === lookup) return;
+        this.visited[id] = lookup;
+        // With the probe's terms, each report says how many words it shares (for rewrites in one language).
+        found.push(this.describe(id, termHashes ? jaccard(termHashes, this.termsOf(id)) : 0));
+      });
     }
     return found;
   }
 
-  /** Forgets the reports recorded before `before`. */
-  prune(before: number): void {
-    const kept: IndexedReport[] = [];
-    for (let id = 0; id < this.count; id++) {
-      if ((this.times[id] ?? 0) < before) continue;
-      const signature = new Uint32Array(SIGNATURE_SIZE);
-      for (let i = 0; i < SIGNATURE_SIZE; i++) signature[i] = this.signatures[id * SIGNATURE_SIZE + i] ?? 0;
-      kept.push({ ...this.describe(id, 0), signature, bands: this.bandMasks[id] ?? 0, termHashes: this.termsOf(id).slice() });
+  /** How many live reports recorded at or after `since` carry `feature`: what is rare tells more. */
+  featureCount(feature: string, since: number): number {
+    const ids = this.byFeature.get(plainFeature(feature));
+    if (!ids) return 0;
+    return ids.length - this.firstAtOrAfter(ids.length, (i) => ids[i] ?? 0, since);
+  }
+
+  /** How many live reports were recorded at or after `since`. */
+  countSince(since: number): number {
+    const live = this.count - this.start;
+    return live - this.firstAtOrAfter(live, (i) => this.start + i, since);
+  }
+
+  /** The first position whose report is live and recorded at or after `since` (reports come in time order). */
+  private firstAtOrAfter(length: number, idAt: (i: number) => number, since: number): number {
+    let low = 0;
+    let high = length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const id = idAt(mid);
+      if (id < this.start || (this.times[id] ?? 0) < since) low = mid + 1;
+      else high = mid;
     }
-    const fresh = new ReportIndex(Math.max(1024, kept.length * 2));
-    for (const report of kept) fresh.add(report);
-    Object.assign(this, fresh);
+    return low;
+  }
+
+  /** Calls `visit` with the live reports of a posting list at or after `since`, newest first, at most `limit`. */
+  private eachPosted(ids: number[] | undefined, since: number, limit: number, visit: (id: number) => void): void {
+    if (!ids) return;
+    let read = 0;
+    for (let i = ids.length - 1; i >= 0 && read < limit; i--, read++) {
+      const id = ids[i] ?? 0;
+      if (id < this.start || (this.times[id] ?? 0) < since) break;
+      visit(id);
+    }
+  }
+
+  /**
+   * Forgets the reports recorded before `before`, from the oldest on: O(reports pruned). A report
+   * recorded out of order (older than one before it) waits for those before it to go; lookups'
+   * `since` keeps it out of answers meanwhile.
+   */
+  prune(before: number): void {
+    while (this.start < this.count && (this.times[this.start] ?? 0) < before) this.start++;
+    // Compacting costs the live reports, paid once the dead outnumber half the room: amortised O(1).
+    if (this.start * 2 > this.capacity) this.compact();
+  }
+
+  /** Moves the live reports to the front of the arrays and relinks them; the pruned are gone. */
+  private compact(): void {
+    const dead = this.start;
+    if (dead === 0) return;
+    const live = this.count - dead;
+    this.signatures.copyWithin(0, dead * SIGNATURE_SIZE, this.count * SIGNATURE_SIZE);
+    this.storyIds.copyWithin(0, dead, this.count);
+    this.times.copyWithin(0, dead, this.count);
+    this.bandMasks.copyWithin(0, dead, this.count);
+    this.termCount.copyWithin(0, dead, this.count);
+    this.languages.splice(0, dead);
+    this.entities.splice(0, dead);
+    this.numbers.splice(0, dead);
+    this.features.splice(0, dead);
+    // Terms were appended in report order: the live ones are one run from the first live report's.
+    const termsFrom = live > 0 ? (this.termStart[dead] ?? 0) : this.termsUsed;
+    this.terms.copyWithin(0, termsFrom, this.termsUsed);
+    this.termsUsed -= termsFrom;
+    for (let id = 0; id < live; id++) this.termStart[id] = (this.termStart[id + dead] ?? 0) - termsFrom;
+    this.count = live;
+    this.start = 0;
+    this.heads.fill(NONE);
+    this.next.fill(NONE);
+    for (let id = 0; id < live; id++) this.link(id);
+    renumber(this.byNumber, dead);
+    renumber(this.byFeature, dead);
   }
 
   private describe(id: number, similarity: number): SimilarReport {
@@ -199,6 +302,7 @@ export class ReportIndex {
       similarity,
       entities: this.entities[id] ?? [],
       numbers: this.numbers[id] ?? [],
+      features: this.features[id] ?? [],
     };
   }
 
@@ -237,7 +341,31 @@ export class ReportIndex {
     this.visited = new Uint32Array(this.capacity);
     this.heads = new Int32Array(BANDS << this.bucketBits).fill(NONE);
     this.next = new Int32Array(this.capacity * BANDS * 2).fill(NONE);
-    for (let id = 0; id < this.count; id++) this.link(id);
+    for (let id = this.start; id < this.count; id++) this.link(id);
+  }
+}
+
+/** Files report `id` under each of `keys` (once per key, even if repeated). */
+function post(lists: Map<string, number[]>, keys: readonly string[], id: number): void {
+  for (const key of keys) {
+    const list = lists.get(key);
+    if (!list) lists.set(key, [id]);
+    else if (list[list.length - 1] !== id) list.push(id);
+  }
+}
+
+/** Drops the first `dead` report numbers from posting lists and shifts the rest down; empty lists go. */
+function renumber(lists: Map<string, number[]>, dead: number): void {
+  for (const [key, ids] of lists) {
+    let first = 0;
+    while (first < ids.length && (ids[first] ?? 0) < dead) first++;
+    if (first === ids.length) {
+      lists.delete(key);
+      continue;
+    }
+    const kept = ids.slice(first);
+    for (let i = 0; i < kept.length; i++) kept[i] = (kept[i] ?? 0) - dead;
+    lists.set(key, kept);
   }
 }
 

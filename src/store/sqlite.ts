@@ -1,11 +1,16 @@
 // The embedded default store: SQLite through better-sqlite3, in WAL mode, with versioned migrations.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { ReportIndex, type SimilarReport } from '../dedup/report-index.js';
 import {
   destinationKey,
+  StoreBusyError,
+  type LockOptions,
+  type StoredReportRow,
   type FeedBatch,
   type FeedState,
   type KnownReport,
@@ -172,7 +177,28 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX digest_items_pending ON digest_items(chat, queued_at, id);
   CREATE INDEX digest_items_story ON digest_items(story_id);
   `,
+  // reportsAfter reads by id (the primary key) or by time (story_reports_at): no new index.
+  `
+  ALTER TABLE story_reports ADD COLUMN features TEXT NOT NULL DEFAULT '[]';
+  CREATE TABLE locks (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
 ];
+
+const LOCK_TTL_MS = 30_000;
+const LOCK_WAIT_MS = 60_000;
+/** How often a waiter tries again, jittered so that waiters do not try in step. */
+const LOCK_RETRY_MS = 25;
+
+/** A lock this store holds: one lease in the database, however deeply its holder nests. */
+interface Lease {
+  name: string;
+  depth: number;
+  renewal: NodeJS.Timeout;
+}
 
 /** How many of a story's newest reports are read to keep its alert current (plus its first). */
 const STORY_REPORTS_READ = 30;
@@ -215,7 +241,13 @@ interface OutboxDbRow {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
-  private reports: ReportIndex | null = null;
+  /** who this store is in the locks table: unique per process and per store */
+  private readonly holder = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  private readonly leases = new Map<string, Lease>();
+  /** per lock name, the end of the last call queued for it in this store */
+  private readonly lockQueues = new Map<string, Promise<void>>();
+  /** the leases the running code holds, so that a nested withLock knows it already has one */
+  private readonly heldHere = new AsyncLocalStorage<ReadonlyMap<string, Lease>>();
 
   /** A prepared statement, prepared once per SQL text: preparing costs more than most runs. */
   private sql(text: string): Database.Statement {
@@ -236,6 +268,7 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    LIVE_HOLDERS.add(this.holder);
   }
 
   private migrate(): void {
@@ -321,7 +354,7 @@ export class SqliteStore implements Store {
   }
 
   async getStory(id: number): Promise<StoryMatch | null> {
-    const story = this.sql('SELECT id, breaking_at FROM stories WHERE id = ?').get(id) as { id: number; breaking_at: number | null } | undefined;
+    const story = this.sql('SELECT id, title, breaking_at FROM stories WHERE id = ?').get(id) as { id: number; title: string; breaking_at: number | null } | undefined;
     if (!story) return null;
     const alerts = (
       this
@@ -359,27 +392,29 @@ export class SqliteStore implements Store {
       // reports must not cost thousands of rows each time it gathers one more.
       this
         .sql(
-          `SELECT at, source, link, entities, numbers FROM (
-             SELECT id, at, source, link, entities, numbers FROM story_reports WHERE story_id = @id
+          `SELECT at, source, link, language, entities, numbers FROM (
+             SELECT id, at, source, link, language, entities, numbers FROM story_reports WHERE story_id = @id
              AND id NOT IN (SELECT id FROM story_reports WHERE story_id = @id ORDER BY at, id LIMIT 1)
              ORDER BY at DESC, id DESC LIMIT ${STORY_REPORTS_READ}
            )
            UNION ALL
-           SELECT at, source, link, entities, numbers FROM (SELECT at, source, link, entities, numbers, id FROM story_reports WHERE story_id = @id ORDER BY at, id LIMIT 1)
+           SELECT at, source, link, language, entities, numbers FROM (SELECT at, source, link, language, entities, numbers, id FROM story_reports WHERE story_id = @id ORDER BY at, id LIMIT 1)
            ORDER BY at`,
         )
         .all({ id }) as Array<{
         at: number;
         source: string;
         link: string | null;
+        language: string | null;
         entities: string;
         numbers: string;
       }>
-    ).map((r): KnownReport => ({ at: r.at, source: r.source, link: r.link, entities: JSON.parse(r.entities) as string[], numbers: JSON.parse(r.numbers) as string[] }));
+    ).map((r): KnownReport => ({ at: r.at, source: r.source, link: r.link, language: r.language, entities: JSON.parse(r.entities) as string[], numbers: JSON.parse(r.numbers) as string[] }));
     // A chat that takes digests has the story once it is collected for its digest.
     const digested = this.sql('SELECT DISTINCT chat FROM digest_items WHERE story_id = ?').pluck().all(id) as string[];
     return {
       id: story.id,
+      title: story.title,
       destinations: new Set([...alerts.map((a) => destinationKey(a.chat, a.threadId)), ...digested]),
       alerts,
       reports,
@@ -387,11 +422,20 @@ export class SqliteStore implements Store {
     };
   }
 
-  /** The fingerprints of recent reports, read from the database on first need and kept current by commits. */
-  private reportIndex(): ReportIndex {
-    if (this.reports) return this.reports;
-    const index = new ReportIndex();
-    const rows = this.sql('SELECT story_id, at, language, signature, bands, term_hashes, entities, numbers FROM story_reports ORDER BY at, id').iterate() as IterableIterator<{
+  async reportsAfter(afterId: number, since: number, limit: number): Promise<StoredReportRow[]> {
+    // The same rows either way, read by the narrower bound: catching up walks the id key from
+    // `afterId`; a first read of a recent window in a long history walks story_reports_at instead
+    // of every older report (ids follow time closely enough to tell which is narrower).
+    const firstInWindow = this.sql('SELECT id FROM story_reports WHERE at >= ? ORDER BY at, id LIMIT 1').pluck().get(since) as number | undefined;
+    if (firstInWindow === undefined) return [];
+    const by = firstInWindow - afterId > limit ? 'INDEXED BY story_reports_at' : 'NOT INDEXED';
+    const rows = this
+      .sql(
+        `SELECT id, story_id, at, language, signature, bands, term_hashes, entities, numbers, features FROM story_reports ${by}
+         WHERE id > ? AND at >= ? ORDER BY id LIMIT ?`,
+      )
+      .all(afterId, since, limit) as Array<{
+      id: number;
       story_id: number;
       at: number;
       language: string | null;
@@ -400,30 +444,114 @@ export class SqliteStore implements Store {
       term_hashes: Buffer;
       entities: string;
       numbers: string;
+      features: string;
     }>;
-    for (const row of rows) {
-      index.add({
-        storyId: row.story_id,
-        at: row.at,
-        language: row.language,
-        signature: uint32s(row.signature),
-        bands: row.bands >>> 0,
-        termHashes: uint32s(row.term_hashes),
-        entities: JSON.parse(row.entities) as string[],
-        numbers: JSON.parse(row.numbers) as string[],
-      });
+    return rows.map((row) => ({
+      id: row.id,
+      storyId: row.story_id,
+      at: row.at,
+      language: row.language,
+      signature: uint32s(row.signature),
+      bands: row.bands >>> 0,
+      termHashes: uint32s(row.term_hashes),
+      entities: JSON.parse(row.entities) as string[],
+      numbers: JSON.parse(row.numbers) as string[],
+      features: JSON.parse(row.features) as string[],
+    }));
+  }
+
+  async withLock<T>(name: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+    const held = this.heldHere.getStore()?.get(name);
+    // Called from within its own holder: it has the lock already.
+    if (held && this.leases.get(name) === held) return this.nested(held, fn);
+    // Calls from this store take turns, so only one at a time asks the database.
+    const previous = this.lockQueues.get(name) ?? Promise.resolve();
+    let done = (): void => undefined;
+    const turn = new Promise<void>((resolve) => (done = resolve));
+    this.lockQueues.set(name, turn);
+    try {
+      await previous;
+      const lease = await this.acquire(name, options.ttlMs ?? LOCK_TTL_MS, options.waitMs ?? LOCK_WAIT_MS);
+      const inside = new Map(this.heldHere.getStore() ?? []).set(name, lease);
+      return await this.heldHere.run(inside, () => this.nested(lease, fn));
+    } finally {
+      if (this.lockQueues.get(name) === turn) this.lockQueues.delete(name);
+      done();
     }
-    this.reports = index;
-    return index;
   }
 
-  async similarReports(signature: Uint32Array, bands: number, termHashes: Uint32Array, since: number, minSimilarity: number): Promise<SimilarReport[]> {
-    return this.reportIndex().similar(signature, bands, termHashes, since, minSimilarity);
+  /** Runs `fn` under `lease`; the last one out releases it. */
+  private async nested<T>(lease: Lease, fn: () => Promise<T>): Promise<T> {
+    lease.depth++;
+    try {
+      return await fn();
+    } finally {
+      if (--lease.depth === 0) this.release(lease);
+    }
   }
 
-  async reportsWithNumbers(numbers: string[], since: number): Promise<SimilarReport[]> {
-    const index = this.reportIndex();
-    return numbers.flatMap((number) => index.withNumber(number, since));
+  /** Takes the lease on `name`, trying again until `waitMs` has passed. */
+  private async acquire(name: string, ttlMs: number, waitMs: number): Promise<Lease> {
+    const deadline = Date.now() + waitMs;
+    while (!this.claim(name, ttlMs)) {
+      // A holder that died (kill -9, a crash) needs no waiting out its lease: on this machine we can tell.
+      if (this.releaseIfHolderGone(name)) continue;
+      if (Date.now() >= deadline) {
+        const holder = this.sql('SELECT holder FROM locks WHERE name = ?').pluck().get(name) as string | undefined;
+        throw new StoreBusyError(name, holder ?? null);
+      }
+      await sleep(LOCK_RETRY_MS * (0.5 + Math.random()));
+    }
+    const lease: Lease = { name, depth: 0, renewal: setInterval(() => this.renew(lease, ttlMs), Math.max(1, Math.floor(ttlMs / 3))) };
+    // A lease must not keep the process alive; a holder that stops renewing loses it.
+    lease.renewal.unref();
+    this.leases.set(name, lease);
+    return lease;
+  }
+
+  /**
+   * Frees `name` when its holder's process is gone. A SQLite file is on this machine, so every
+   * holder's pid is too: a pid that is not running, or ours under another holder id that no store
+   * of this process has (a restart that got the dead process's pid, as in a container), is gone.
+   */
+  private releaseIfHolderGone(name: string): boolean {
+    const holder = this.sql('SELECT holder FROM locks WHERE name = ?').pluck().get(name) as string | undefined;
+    if (holder === undefined) return false;
+    const pid = Number(holder.split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    const gone = pid === process.pid ? !LIVE_HOLDERS.has(holder) : !processAlive(pid);
+    return gone && this.sql('DELETE FROM locks WHERE name = ? AND holder = ?').run(name, holder).changes === 1;
+  }
+
+  /** One statement, so that two processes cannot both win: free, expired, or already ours. */
+  private claim(name: string, ttlMs: number): boolean {
+    const now = Date.now();
+    return (
+      this
+        .sql(
+          `INSERT INTO locks (name, holder, expires_at) VALUES (?, ?, ?)
+           ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+           WHERE locks.expires_at < ? OR locks.holder = excluded.holder`,
+        )
+        .run(name, this.holder, now + ttlMs, now).changes === 1
+    );
+  }
+
+  private renew(lease: Lease, ttlMs: number): void {
+    if (!this.db.open) return;
+    try {
+      const renewed = this.sql('UPDATE locks SET expires_at = ? WHERE name = ? AND holder = ?').run(Date.now() + ttlMs, lease.name, this.holder).changes === 1;
+      // Lost (the event loop stalled past the lease): take it back unless another holder has.
+      if (!renewed) this.claim(lease.name, ttlMs);
+    } catch {
+      // A busy database misses one renewal; the next one, ttl/3 later, tries again.
+    }
+  }
+
+  private release(lease: Lease): void {
+    clearInterval(lease.renewal);
+    if (this.leases.get(lease.name) === lease) this.leases.delete(lease.name);
+    if (this.db.open) this.sql('DELETE FROM locks WHERE name = ? AND holder = ?').run(lease.name, this.holder);
   }
 
   async prune(before: number): Promise<{ items: number; stories: number }> {
@@ -440,7 +568,6 @@ export class SqliteStore implements Store {
       const items = this.sql('DELETE FROM items WHERE first_seen_at < ?').run(before).changes;
       return { items, stories };
     })();
-    this.reports?.prune(before);
     return pruned;
   }
 
@@ -457,8 +584,8 @@ export class SqliteStore implements Store {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertReport = this.sql(
-      `INSERT INTO story_reports (story_id, at, source, link, title, language, signature, bands, term_hashes, entities, numbers)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO story_reports (story_id, at, source, link, title, language, signature, bands, term_hashes, entities, numbers, features)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const rewriteOutbox = this.sql(`UPDATE outbox SET html = ?, text = ? WHERE id = ? AND status = 'pending'`);
     const markBreaking = this.sql('UPDATE stories SET breaking_at = COALESCE(breaking_at, ?) WHERE id = ?');
@@ -471,7 +598,7 @@ export class SqliteStore implements Store {
          last_success_at = excluded.last_success_at, ${FEED_HEALTHY}`,
     );
 
-    const indexed = this.db.transaction(() => {
+    this.db.transaction(() => {
       const newIds = batch.newStories.map((story) => {
         const id = Number(insertStory.run(batch.at, story.title, story.link).lastInsertRowid);
         for (const key of story.keys) insertKey.run(key, id, batch.at);
@@ -499,10 +626,9 @@ export class SqliteStore implements Store {
           item.contentHash,
         );
       }
-      const reports = batch.reports.map((report) => {
-        const storyId = resolve(report.story) ?? 0;
+      for (const report of batch.reports) {
         insertReport.run(
-          storyId,
+          resolve(report.story) ?? 0,
           report.at,
           report.source,
           report.link,
@@ -513,9 +639,9 @@ export class SqliteStore implements Store {
           bytesOf(report.termHashes),
           JSON.stringify(report.entities),
           JSON.stringify(report.numbers),
+          JSON.stringify(report.features),
         );
-        return { ...report, storyId };
-      });
+      }
       for (const message of batch.outbox) {
         const base = message.kind === 'alert' ? [message.html, message.text] : [null, null];
         insertOutbox.run(
@@ -536,10 +662,7 @@ export class SqliteStore implements Store {
       for (const ref of batch.breaking) markBreaking.run(batch.at, resolve(ref));
       for (const item of batch.digestItems) insertDigestItem.run(item.chat, resolve(item.story), item.html, item.text, batch.at);
       upsertFeed.run(batch.feedUrl, batch.fetch.etag, batch.fetch.lastModified, batch.at, batch.at);
-      return reports;
     })();
-    // Only once committed do the reports join the in-memory index.
-    if (this.reports) for (const report of indexed) this.reports.add(report);
   }
 
   async dueOutbox(now: number, limit: number): Promise<OutboxRow[]> {
@@ -710,7 +833,23 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Leases still held are not released: they go as a crashed holder's do.
+    for (const lease of this.leases.values()) clearInterval(lease.renewal);
+    LIVE_HOLDERS.delete(this.holder);
     if (this.db.open) this.db.close();
+  }
+}
+
+/** The holder ids of this process's open stores (see releaseIfHolderGone). */
+const LIVE_HOLDERS = new Set<string>();
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,8 +1,6 @@
 // The persistence boundary. Async, so SQLite (embedded) and PostgreSQL (several workers) fit
 // behind the same interface. Times are epoch milliseconds.
 
-import type { SimilarReport } from '../dedup/report-index.js';
-
 export interface FeedState {
   url: string;
   etag: string | null;
@@ -54,6 +52,42 @@ export interface StoryReport {
   termHashes: Uint32Array;
   entities: string[];
   numbers: string[];
+  /** language-free features ("@almaty", "n:164"), stored as given */
+  features: string[];
+}
+
+/** A report's fingerprint as the store gives it back, by id (see reportsAfter). */
+export interface StoredReportRow {
+  id: number;
+  storyId: number;
+  at: number;
+  language: string | null;
+  signature: Uint32Array;
+  bands: number;
+  termHashes: Uint32Array;
+  entities: string[];
+  numbers: string[];
+  features: string[];
+}
+
+/** How long a lock's lease lasts unrenewed, and how long to wait for it. */
+export interface LockOptions {
+  /** a holder that stops renewing (crashed) loses the lease this long after (default 30 s) */
+  ttlMs?: number;
+  /** how long to wait for another holder before giving up with StoreBusyError (default 60 s) */
+  waitMs?: number;
+}
+
+/** A named lock stayed held by another holder for as long as the caller would wait. */
+export class StoreBusyError extends Error {
+  constructor(
+    readonly lock: string,
+    /** who held it when the wait ended, if anyone still did */
+    readonly holder: string | null,
+  ) {
+    super(`lock "${lock}" is held by ${holder ?? 'another holder'}`);
+    this.name = 'StoreBusyError';
+  }
 }
 
 /** A report as the store gives it back for a story. */
@@ -61,6 +95,7 @@ export interface KnownReport {
   at: number;
   source: string;
   link: string | null;
+  language: string | null;
   entities: string[];
   numbers: string[];
 }
@@ -126,6 +161,8 @@ export interface FeedBatch {
 
 export interface StoryMatch {
   id: number;
+  /** the title of the story's first report */
+  title: string;
   /** destinations ("chat" or "chat#thread") that already have this story queued or sent */
   destinations: Set<string>;
   /** the story's alerts, one per destination */
@@ -171,10 +208,14 @@ export interface Store extends SubscriptionStore {
   /** the most recent story created after `since` that carries one of `keys` */
   findStory(keys: string[], since: number): Promise<StoryMatch | null>;
   getStory(id: number): Promise<StoryMatch | null>;
-  /** recent reports whose fingerprints are like this one (see dedup/report-index.ts) */
-  similarReports(signature: Uint32Array, bands: number, termHashes: Uint32Array, since: number, minSimilarity: number): Promise<SimilarReport[]>;
-  /** recent reports that mention one of `numbers` */
-  reportsWithNumbers(numbers: string[], since: number): Promise<SimilarReport[]>;
+  /** the reports with id > `afterId` recorded at or after `since`, ordered by id, at most `limit` */
+  reportsAfter(afterId: number, since: number, limit: number): Promise<StoredReportRow[]>;
+  /**
+   * Runs `fn` holding the lock `name`, exclusive among every process on the database (a lease,
+   * renewed while held). Re-entrant within one store; calls from one store queue one after the
+   * other. Throws StoreBusyError when another holder keeps it past `waitMs`.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>, options?: LockOptions): Promise<T>;
   /** forgets items, stories and reports older than `before` that nothing pending needs */
   prune(before: number): Promise<{ items: number; stories: number }>;
   commitFeedBatch(batch: FeedBatch): Promise<void>;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, StoreError } from '../../src/store/open.js';
 import { MIGRATIONS, SqliteStore } from '../../src/store/sqlite.js';
-import type { FeedBatch } from '../../src/store/store.js';
+import { StoreBusyError, type FeedBatch } from '../../src/store/store.js';
 
 let dir: string;
 beforeEach(() => {
@@ -114,6 +115,27 @@ describe('SqliteStore', () => {
     await store.close();
   });
 
+  it('gives a report back with its features, and a report from before features with none', async () => {
+    const file = join(dir, 'db.sqlite');
+    const db = new Database(file);
+    db.exec(MIGRATIONS.slice(0, 4).join(''));
+    db.pragma('user_version = 4');
+    db.exec(`INSERT INTO stories (id, created_at, title) VALUES (7, 1, 'Story');
+      INSERT INTO story_reports (story_id, at, source, title, signature, bands, term_hashes, entities, numbers)
+        VALUES (7, 5, 'f.test', 'Story', x'01000000', 1, x'02000000', '[]', '["164"]');`);
+    db.close();
+    const store = new SqliteStore(file);
+    const signature = new Uint32Array([3, 4]);
+    const report = { at: 6, source: 'g.test', link: null, title: 'Story', language: 'ru', signature, bands: 3, termHashes: new Uint32Array([5]), entities: ['almaty'], numbers: [], features: ['@almaty', 'd:01-05'] };
+    await store.commitFeedBatch(batch({ newStories: [], items: [], outbox: [], reports: [{ story: { id: 7 }, ...report }] }));
+    expect(await store.reportsAfter(0, 0, 10)).toEqual([
+      { id: 1, storyId: 7, at: 5, language: null, signature: new Uint32Array([1]), bands: 1, termHashes: new Uint32Array([2]), entities: [], numbers: ['164'], features: [] },
+      { id: 2, storyId: 7, at: 6, language: 'ru', signature, bands: 3, termHashes: new Uint32Array([5]), entities: ['almaty'], numbers: [], features: ['@almaty', 'd:01-05'] },
+    ]);
+    expect(await store.reportsAfter(1, 0, 10)).toHaveLength(1);
+    await store.close();
+  });
+
   it('uses WAL and records its schema version', () => {
     const file = join(dir, 'db.sqlite');
     new SqliteStore(file).close().catch(() => undefined);
@@ -144,5 +166,158 @@ describe('SqliteStore', () => {
     db.close();
     expect(() => openStore(`sqlite:${file}`)).toThrow(StoreError);
     expect(() => openStore(`sqlite:${file}`)).toThrow(/newer than this steppewatch/u);
+  });
+});
+
+describe('SqliteStore.withLock', () => {
+  /** A promise and the function that settles it: lets a test decide when a holder finishes. */
+  function gate(): { opened: Promise<void>; open: () => void } {
+    let open = (): void => undefined;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    return { opened, open };
+  }
+  const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it('lets one store at a time hold a lock, across two stores on one file', async () => {
+    const file = join(dir, 'db.sqlite');
+    const a = new SqliteStore(file);
+    const b = new SqliteStore(file);
+    const events: string[] = [];
+    const started = gate();
+    const finish = gate();
+    const first = a.withLock('cycle', async () => {
+      events.push('a starts');
+      started.open();
+      await finish.opened;
+      events.push('a ends');
+      return 'a';
+    });
+    await started.opened;
+    const busy = await b.withLock('cycle', () => Promise.resolve('b'), { waitMs: 0 }).catch((error: unknown) => error);
+    expect(busy).toBeInstanceOf(StoreBusyError);
+    expect((busy as StoreBusyError).lock).toBe('cycle');
+    expect((busy as StoreBusyError).message).toMatch(new RegExp(`^lock "cycle" is held by ${process.pid}-`, 'u'));
+    const second = b.withLock('cycle', async () => {
+      events.push('b starts');
+      return Promise.resolve('b');
+    });
+    await nextMacrotask(); // b has tried once, and waits
+    events.push('a released');
+    finish.open();
+    expect(await Promise.all([first, second])).toEqual(['a', 'b']);
+    expect(events).toEqual(['a starts', 'a released', 'a ends', 'b starts']);
+    await a.close();
+    await b.close();
+  });
+
+  it('runs two calls of one store for the same lock one after the other', async () => {
+    const store = new SqliteStore(join(dir, 'db.sqlite'));
+    const events: string[] = [];
+    const finish = gate();
+    const first = store.withLock('cycle', async () => {
+      events.push('1 starts');
+      await finish.opened;
+      events.push('1 ends');
+    });
+    const second = store.withLock('cycle', async () => {
+      events.push('2 starts');
+      return Promise.resolve();
+    });
+    const other = store.withLock('bot', async () => {
+      events.push('other lock');
+      return Promise.resolve();
+    });
+    await other; // another name does not wait
+    await nextMacrotask();
+    finish.open();
+    await Promise.all([first, second]);
+    expect(events).toEqual(['1 starts', 'other lock', '1 ends', '2 starts']);
+    await store.close();
+  });
+
+  it('is re-entrant: a holder taking its own lock again runs at once, and keeps it', async () => {
+    const file = join(dir, 'db.sqlite');
+    const store = new SqliteStore(file);
+    const other = new SqliteStore(file);
+    const result = await store.withLock('cycle', async () => {
+      const inner = await store.withLock('cycle', () => store.withLock('cycle', () => Promise.resolve(42)));
+      // Still held once the nested calls are done.
+      await expect(other.withLock('cycle', () => Promise.resolve(0), { waitMs: 0 })).rejects.toBeInstanceOf(StoreBusyError);
+      return inner + 1;
+    });
+    expect(result).toBe(43);
+    expect(await other.withLock('cycle', () => Promise.resolve('free'), { waitMs: 0 })).toBe('free'); // released
+    await store.close();
+    await other.close();
+  });
+
+  it('releases the lock when its holder throws', async () => {
+    const file = join(dir, 'db.sqlite');
+    const store = new SqliteStore(file);
+    const other = new SqliteStore(file);
+    await expect(store.withLock('cycle', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await other.withLock('cycle', () => Promise.resolve('free'), { waitMs: 0 })).toBe('free');
+    await store.close();
+    await other.close();
+  });
+
+  it("takes over a lease whose holder died", async () => {
+    const file = join(dir, 'db.sqlite');
+    const store = new SqliteStore(file);
+    const db = new Database(file);
+    db.prepare('INSERT INTO locks (name, holder, expires_at) VALUES (?, ?, ?)').run('cycle', '999-dead', Date.now() - 1);
+    // A live process of this machine (our parent) holds "bot".
+    db.prepare('INSERT INTO locks (name, holder, expires_at) VALUES (?, ?, ?)').run('bot', `${process.ppid}-alive`, Date.now() + 60_000);
+    expect(await store.withLock('cycle', () => Promise.resolve('taken'), { waitMs: 0 })).toBe('taken');
+    await expect(store.withLock('bot', () => Promise.resolve(''), { waitMs: 0 })).rejects.toThrow(`lock "bot" is held by ${process.ppid}-alive`);
+    expect(db.prepare('SELECT name FROM locks').pluck().all()).toEqual(['bot']); // released on the way out
+    db.close();
+    await store.close();
+  });
+
+  it('takes over at once a lease whose holder process was killed, without waiting out the lease', async () => {
+    const file = join(dir, 'db.sqlite');
+    const store = new SqliteStore(file);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const db = new Database(file);
+    db.prepare('INSERT INTO locks (name, holder, expires_at) VALUES (?, ?, ?)').run('sender', `${dead}-killed`, Date.now() + 60_000);
+    expect(await store.withLock('sender', () => Promise.resolve('taken'), { waitMs: 0 })).toBe('taken');
+    db.close();
+    await store.close();
+  });
+
+  it('takes over from a store that closed while holding, once its short lease runs out', async () => {
+    const file = join(dir, 'db.sqlite');
+    const crashed = new SqliteStore(file);
+    const store = new SqliteStore(file);
+    const started = gate();
+    const never = gate();
+    const held = crashed.withLock('cycle', async () => {
+      started.open();
+      await never.opened;
+    }, { ttlMs: 50 });
+    await started.opened;
+    await crashed.close(); // stops renewing, releases nothing
+    expect(await store.withLock('cycle', () => Promise.resolve('taken'), { waitMs: 5_000 })).toBe('taken');
+    never.open();
+    await held; // its release on a closed store does nothing
+    await store.close();
+  });
+
+  it('renews a lease while its holder runs past the lease time', async () => {
+    const file = join(dir, 'db.sqlite');
+    const store = new SqliteStore(file);
+    const other = new SqliteStore(file);
+    const db = new Database(file);
+    const expiry = () => db.prepare(`SELECT expires_at FROM locks WHERE name = 'cycle'`).pluck().get() as number;
+    await store.withLock('cycle', async () => {
+      const first = expiry();
+      // Waits for renewals (every ttl/3) by watching the row, not by sleeping a guessed time.
+      while (expiry() === first) await new Promise((resolve) => setTimeout(resolve, 5));
+      await expect(other.withLock('cycle', () => Promise.resolve(0), { waitMs: 0 })).rejects.toBeInstanceOf(StoreBusyError);
+    }, { ttlMs: 60 });
+    db.close();
+    await store.close();
+    await other.close();
   });
 });
