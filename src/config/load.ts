@@ -40,6 +40,8 @@ export interface Config {
   watchlists: Map<string, Watchlist>;
   /** bundled entities plus the config's own */
   entities: EntityTable;
+  /** kinds of event (config/events.yaml plus the config's own): how stories meet across languages */
+  events: EntityTable;
   /** all watchlists compiled together */
   matcher: Matcher;
   channels: ChannelConfig[];
@@ -139,10 +141,11 @@ const EntitiesSchema = z.record(z.string().regex(/^[\p{L}\p{N}_-]+$/u), z.array(
 interface BundledFiles {
   presets: Array<{ file: string; name: string; query: string }>;
   entities: Record<string, string[]>;
+  events: Record<string, string[]>;
 }
 let bundled: BundledFiles | null = null;
 
-/** The presets and entities that ship in config/, read once per process. */
+/** The presets, entities and event kinds that ship in config/, read once per process. */
 function readBundled(): BundledFiles {
   if (bundled) return bundled;
   const presetDir = join(BUNDLED_CONFIG_DIR, 'watchlists');
@@ -155,18 +158,31 @@ function readBundled(): BundledFiles {
       if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error));
       return { file, name: entry.slice(0, -'.yaml'.length), query: parsed.data.query };
     });
-  const entitiesFile = join(BUNDLED_CONFIG_DIR, 'entities.yaml');
-  const entities = EntitiesSchema.safeParse(parseDocument(readFileSync(entitiesFile, 'utf8')).toJS());
-  if (!entities.success) throw new ConfigError(entitiesFile, zodProblems(entities.error));
-  bundled = { presets, entities: entities.data };
+  const table = (name: string) => {
+    const file = join(BUNDLED_CONFIG_DIR, name);
+    const parsed = EntitiesSchema.safeParse(parseDocument(readFileSync(file, 'utf8')).toJS());
+    if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error));
+    return parsed.data;
+  };
+  bundled = { presets, entities: table('entities.yaml'), events: table('events.yaml') };
   return bundled;
+}
+
+/** Bundled spellings plus `extra` (a config's own) as one table: a name in both gets both lists. */
+function mergedTable(bundledTable: Record<string, string[]>, extra: Record<string, string[]>): EntityTable {
+  const merged: Record<string, string[]> = { ...bundledTable };
+  for (const [name, spellings] of Object.entries(extra)) merged[name] = [...(merged[name] ?? []), ...spellings];
+  return buildEntityTable(merged);
 }
 
 /** The bundled entities, plus `extra` (a config's own), as one table. */
 export function loadEntities(extra: Record<string, string[]> = {}): EntityTable {
-  const merged: Record<string, string[]> = { ...readBundled().entities };
-  for (const [name, spellings] of Object.entries(extra)) merged[name] = [...(merged[name] ?? []), ...spellings];
-  return buildEntityTable(merged);
+  return mergedTable(readBundled().entities, extra);
+}
+
+/** The bundled kinds of event (config/events.yaml), plus `extra` (a config's own), as one table. */
+export function loadEvents(extra: Record<string, string[]> = {}): EntityTable {
+  return mergedTable(readBundled().events, extra);
 }
 
 /** The watchlist presets that ship in config/watchlists/, by name, compiled with `entities`. */
@@ -245,13 +261,16 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const parsed = ConfigSchema.safeParse(data);
   if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error));
   const raw = parsed.data;
-  let entities: EntityTable;
-  try {
-    entities = loadEntities(raw.entities);
-  } catch (error) {
-    if (!(error instanceof QueryError)) throw error;
-    throw new ConfigError(file, [{ path: 'entities', message: error.message }]);
-  }
+  const table = (key: 'entities' | 'events', load: (extra: Record<string, string[]>) => EntityTable): EntityTable => {
+    try {
+      return load(raw[key]);
+    } catch (error) {
+      if (!(error instanceof QueryError)) throw error;
+      throw new ConfigError(file, [{ path: key, message: error.message }]);
+    }
+  };
+  const entities = table('entities', loadEntities);
+  const events = table('events', loadEvents);
   const watchlists = checkAcrossKeys(raw, entities, problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
 
@@ -266,6 +285,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     })),
     watchlists,
     entities,
+    events,
     matcher: new Matcher(watchlists.values()),
     channels: raw.channels.map((c) => ({
       chat: String(c.chat),

@@ -84,6 +84,13 @@ export const ConfigSchema = z.strictObject({
       z.array(z.string().min(1)).min(1, { message: 'list at least one spelling' }),
     )
     .default({}),
+  /** kinds of event and their words in each language (see config/events.yaml): added to the bundled ones */
+  events: z
+    .record(
+      z.string().regex(WATCHLIST_NAME, { message: 'event names use letters, digits, "-" and "_"' }),
+      z.array(z.string().min(1)).min(1, { message: 'list at least one word' }),
+    )
+    .default({}),
   fetch: z
     .strictObject({
       timeout: duration('20s'),

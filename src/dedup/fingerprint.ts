@@ -6,14 +6,15 @@
 // cut to their first five letters: «акимата» and «акимат», «protesters» and «protest» meet),
 // plus the numbers, plus one term per entity named (so «Almaty» and «Алматы» meet across scripts).
 
-import { compileWatchlist, Matcher } from '../match/matcher.js';
-import type { EntityTable } from '../match/entities.js';
 import { normalizeTokens, tokenForms } from '../text/normalize.js';
+import { featureList, normalizeNumbers, type FeatureFinder } from './features.js';
 
 /** Number of MinHash values in a signature. */
 export const SIGNATURE_SIZE = 64;
 /** Words of the body read after the title: the lead carries the story, the rest wanders. */
 const LEAD_WORDS = 40;
+/** Words read for names, events, numbers and dates: a second paragraph often has the toll. */
+const FEATURE_WORDS = 80;
 const STEM_LENGTH = 5;
 
 // Function words and newsroom boilerplate in the four languages, normalised as text is.
@@ -31,21 +32,6 @@ const STOPWORDS = new Set(
   `),
 );
 
-/** Entity names found in a text, through one compiled matcher of every entity. */
-export class EntityFinder {
-  private readonly matcher: Matcher;
-
-  constructor(entities: EntityTable) {
-    this.matcher = new Matcher([...entities.variants.keys()].map((name) => compileWatchlist(name, `@${name}`, entities)));
-  }
-
-  /** The entities named, and the word forms that named them. */
-  find(title: string, text: string): { names: string[]; forms: Set<string> } {
-    const matches = this.matcher.match(title, text);
-    return { names: matches.map((m) => m.watchlist), forms: new Set(matches.flatMap((m) => [...m.forms])) };
-  }
-}
-
 /** A report reduced for comparison. */
 export interface Fingerprint {
   /** the distinct terms (see the top of this file) */
@@ -54,6 +40,8 @@ export interface Fingerprint {
   entities: string[];
   /** numbers the report mentions */
   numbers: string[];
+  /** what the report says that no language changes (see features.ts): `@entity #event n:164 d:01-19` */
+  features: string[];
   /** MinHash of `terms` */
   signature: Uint32Array;
   /** which LSH bands carry more than one term (see MinHash) */
@@ -63,10 +51,10 @@ export interface Fingerprint {
 }
 
 /** The leading words of a text, so a long body costs no more than its lead. */
-function lead(text: string): string {
+function lead(text: string, count: number): string {
   let words = 0;
   for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) === 32 && ++words >= LEAD_WORDS) return text.slice(0, i);
+    if (text.charCodeAt(i) === 32 && ++words >= count) return text.slice(0, i);
   }
   return text;
 }
@@ -97,7 +85,7 @@ export function reportTerms(
 ): { terms: string[]; numbers: string[] } {
   const terms = new Set<string>();
   const numbers = new Set<string>();
-  for (const token of normalizeTokens(`${title}\n${lead(text)}`)) {
+  for (const token of normalizeTokens(`${title}\n${lead(text, LEAD_WORDS)}`)) {
     if (DIGITS.test(token)) {
       numbers.add(token);
       terms.add(token);
@@ -186,8 +174,18 @@ export function jaccard(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return all === 0 ? 0 : shared / all;
 }
 
-export function fingerprint(title: string, text: string, finder: EntityFinder | null): Fingerprint {
-  const found = finder ? finder.find(title, text) : { names: [], forms: new Set<string>() };
-  const { terms, numbers } = reportTerms(title, text, found.names, found.forms);
-  return { terms, entities: found.names, numbers, ...minHash(terms), termHashes: termHashes(terms) };
+/** A report's fingerprint; `finder` null compares words alone (no entities, events or dates). */
+export function fingerprint(title: string, text: string, finder: FeatureFinder | null): Fingerprint {
+  const cleanTitle = normalizeNumbers(title);
+  const body = normalizeNumbers(lead(text, FEATURE_WORDS));
+  const found = finder ? finder.find(cleanTitle, body) : null;
+  const { terms, numbers } = reportTerms(cleanTitle, body, found?.entities ?? [], found?.entityForms);
+  return {
+    terms,
+    entities: found?.entities ?? [],
+    numbers: found?.numbers ?? numbers,
+    features: found ? featureList(found) : numbers.map((n) => `n:${n}`),
+    ...minHash(terms),
+    termHashes: termHashes(terms),
+  };
 }
