@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './log.js';
 import { openStore, StoreError } from './store/open.js';
 import { VERSION } from './version.js';
 import { runCycle } from './worker/cycle.js';
+import { createEmbedder } from './dedup/embeddings.js';
 import { Bot } from './bot/bot.js';
 import type { Store } from './store/store.js';
 import { ChatSummarizer, extractive, type Summarizer } from './summary/llm.js';
@@ -177,7 +178,7 @@ async function main(argv: string[]): Promise<number> {
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0] ?? ''}"`);
 
   const env = readEnv();
-  const log = createLogger({ level: env.LOG_LEVEL, secrets: [env.TELEGRAM_BOT_TOKEN ?? '', env.SUMMARY_API_KEY ?? ''], pretty: process.stderr.isTTY });
+  const log = createLogger({ level: env.LOG_LEVEL, secrets: [env.TELEGRAM_BOT_TOKEN ?? '', env.SUMMARY_API_KEY ?? '', env.EMBEDDINGS_API_KEY ?? ''], pretty: process.stderr.isTTY });
   const configFile = values.config ?? env.STEPPEWATCH_CONFIG;
 
   switch (command) {
@@ -201,7 +202,7 @@ async function main(argv: string[]): Promise<number> {
                 return 0;
               });
         if (handled) log.info({ updates: handled }, 'bot commands handled');
-        const report = await runCycle({ config, store, sink: createSink(env, log), log, summarizer: createSummarizer(env, config, log) });
+        const report = await runCycle({ config, store, sink: createSink(env, log), log, summarizer: createSummarizer(env, config, log), embedder: createEmbedder(process.env, log) });
         if (report.delivery.pending > 0) {
           log.warn({ pending: report.delivery.pending }, 'alerts still queued; they go out on the next run');
         }
@@ -221,6 +222,7 @@ async function main(argv: string[]): Promise<number> {
           store,
           sink: createSink(env, log),
           summarizer: createSummarizer(env, config, log),
+          embedder: createEmbedder(process.env, log),
           log,
           http: { host: env.HTTP_HOST ?? config.http.host, port: env.HTTP_PORT ?? config.http.port },
           createBot: (current) => createBot(env, current, store, log),

@@ -22,6 +22,10 @@ const EnvSchema = z.object({
   SUMMARY_API_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/u, message: 'must be an http(s) URL' }).optional()),
   SUMMARY_MODEL: z.preprocess(emptyAsUndefined, z.string().optional()),
   SUMMARY_API_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  // An OpenAI-compatible embeddings endpoint (its full URL) for cross-language folding; off unless set.
+  EMBEDDINGS_API_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/u, message: 'must be an http(s) URL' }).optional()),
+  EMBEDDINGS_MODEL: z.preprocess(emptyAsUndefined, z.string().optional()),
+  EMBEDDINGS_API_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
   // The health and metrics server of `run`; they override the config's http.port and http.host.
   HTTP_PORT: z.preprocess(
     emptyAsUndefined,

@@ -187,6 +187,8 @@ export function renderText(alert: Alert, options: RenderOptions = DEFAULT_RENDER
 export interface OtherReport {
   source: string;
   link: string | null;
+  /** the report's language (ISO 639-1: 'ru', 'kk', 'ar', 'en'), null when unknown */
+  language: string | null;
 }
 
 // Telegram's limit is 4096 characters; the list of other reports stops well before it.
@@ -194,26 +196,76 @@ const MAX_LISTED_REPORTS = 12;
 /** Characters an alert leaves free for the breaking mark and «also reported by» of later edits. */
 export const UPDATE_ROOM = 700;
 export const BREAKING_PREFIX = '🔴 BREAKING';
+/** A hostile feed title used as a source name, or a huge link, must not eat the whole list. */
+const MAX_SOURCE_NAME = 60;
+const MAX_TEXT_LINK = 300;
+
+type UpdateLanguage = 'en' | 'ru' | 'kk' | 'ar';
+// The «also reported by» line is read by the alert's audience, so it speaks the alert's language;
+// the outlets' language codes stay codes (ru, en), short and the same in every language.
+const UPDATE_WORDING: Record<UpdateLanguage, { alsoReported: string; more: (n: number) => string }> = {
+  en: { alsoReported: 'Also reported by', more: (n) => `and ${n} more` },
+  ru: { alsoReported: 'Также сообщают', more: (n) => `и ещё ${n}` },
+  kk: { alsoReported: 'Сондай-ақ хабарлады', more: (n) => `және тағы ${n}` },
+  ar: { alsoReported: 'أفادت به أيضًا', more: (n) => `و${n} أخرى` },
+};
+
+function updateLanguage(language: string | null): UpdateLanguage {
+  const primary = language?.slice(0, 2).toLowerCase();
+  return primary === 'ru' || primary === 'kk' || primary === 'ar' ? primary : 'en';
+}
+
+/** The report's language as a bare code, or null when unknown or not a language tag at all. */
+function languageCode(language: string | null): string | null {
+  const primary = language?.trim().split(/[-_]/u)[0]?.toLowerCase() ?? '';
+  return /^[a-z]{2,3}$/u.test(primary) ? primary : null;
+}
+
+/** Text wrapped in a first-strong isolate: it keeps its own direction inside text of the other. */
+function isolate(text: string): string {
+  return `${FSI}${text}${PDI}`;
+}
 
 /**
  * The story's alert kept current: the first alert as rendered, marked breaking when the story
- * spreads fast, with «also reported by» and the other outlets' links.
+ * spreads fast, with «also reported by» (in the alert's `language`, English when unknown) and the
+ * other outlets' links and languages. In Arabic each «Source (xx)» is isolated, so the Latin name,
+ * its parentheses and the commas keep their order in right-to-left text.
  */
-export function renderStoryUpdate(base: { html: string; text: string }, breaking: boolean, others: OtherReport[]): { html: string; text: string } {
-  const listed = others.slice(0, MAX_LISTED_REPORTS);
-  const more = others.length - listed.length;
-  const htmlLinks = listed.map((r) => {
+export function renderStoryUpdate(
+  base: { html: string; text: string },
+  breaking: boolean,
+  others: OtherReport[],
+  language: string | null = null,
+): { html: string; text: string } {
+  const lang = updateLanguage(language);
+  const wording = UPDATE_WORDING[lang];
+  const rtl = lang === 'ar';
+  const entries = others.slice(0, MAX_LISTED_REPORTS).map((r) => {
+    const source = truncate(r.source, MAX_SOURCE_NAME);
+    const code = languageCode(r.language);
+    const suffix = code === null ? '' : ` (${code})`;
     const href = safeHref(r.link);
-    return href ? `<a href="${escapeHtml(href)}">${escapeHtml(r.source)}</a>` : escapeHtml(r.source);
+    const name = href ? `<a href="${escapeHtml(href)}">${escapeHtml(source)}</a>` : escapeHtml(source);
+    const text = `${source}${suffix}${r.link && r.link.length <= MAX_TEXT_LINK ? ` (${r.link})` : ''}`;
+    return rtl ? { html: isolate(`${name}${suffix}`), text: isolate(text) } : { html: `${name}${suffix}`, text };
   });
-  const textLinks = listed.map((r) => (r.link ? `${r.source} (${r.link})` : r.source));
-  const tail = more > 0 ? ` and ${more} more` : '';
-  const html = [
-    ...(breaking ? [`<b>${BREAKING_PREFIX}</b>`] : []),
-    base.html,
-    ...(listed.length > 0 ? [`\nAlso reported by: ${htmlLinks.join(', ')}${tail}`] : []),
-  ].join('\n');
-  const text = [...(breaking ? [BREAKING_PREFIX] : []), base.text, ...(listed.length > 0 ? [`\nAlso reported by: ${textLinks.join(', ')}${tail}`] : [])].join('\n');
+  const line = (items: string[], more: number) => `${wording.alsoReported}: ${items.join(', ')}${more > 0 ? ` ${wording.more(more)}` : ''}`;
+  // As many as fit in the room the alert left (hostile names and links can be long); the rest are counted.
+  const room = UPDATE_ROOM - BREAKING_PREFIX.length - 3;
+  let shown = entries.length;
+  for (; shown > 1; shown--) {
+    const listed = entries.slice(0, shown);
+    const more = others.length - shown;
+    const fits =
+      visibleLength(line(listed.map((e) => e.html), more)) <= room && line(listed.map((e) => e.text), more).length <= room;
+    if (fits) break;
+  }
+  const more = others.length - shown;
+  const htmlLine = line(entries.slice(0, shown).map((e) => e.html), more);
+  const textLine = line(entries.slice(0, shown).map((e) => e.text), more);
+  const html = [...(breaking ? [`<b>${BREAKING_PREFIX}</b>`] : []), base.html, ...(shown > 0 ? [`\n${htmlLine}`] : [])].join('\n');
+  const text = [...(breaking ? [BREAKING_PREFIX] : []), base.text, ...(shown > 0 ? [`\n${textLine}`] : [])].join('\n');
   return { html, text };
 }
 

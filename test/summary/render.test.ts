@@ -2,7 +2,20 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Item } from '../../src/feeds/item.js';
-import { CAPTION_LIMIT, DEFAULT_RENDER, escapeHtml, MESSAGE_LIMIT, renderHtml, renderText, type Alert } from '../../src/summary/render.js';
+import {
+  BREAKING_PREFIX,
+  CAPTION_LIMIT,
+  DEFAULT_RENDER,
+  escapeHtml,
+  MESSAGE_LIMIT,
+  renderHtml,
+  renderStoryUpdate,
+  renderText,
+  UPDATE_ROOM,
+  visibleLength,
+  type Alert,
+  type OtherReport,
+} from '../../src/summary/render.js';
 import { summarize, truncate } from '../../src/summary/summarize.js';
 import { loadPresets } from '../../src/config/load.js';
 import { indexDocument } from '../../src/match/document.js';
@@ -135,5 +148,83 @@ describe('any feed text', () => {
     expect(check.ok).toBe(true);
     if (check.ok) expect(check.text.length).toBeLessThanOrEqual(MESSAGE_LIMIT);
     expect(html).toContain('#kazakhstan_unrest');
+  });
+});
+
+describe('renderStoryUpdate', () => {
+  const base = { html: '<b>Title</b>', text: 'Title' };
+  const tengri: OtherReport = { source: 'Tengrinews', link: 'https://tengrinews.kz/a', language: 'ru' };
+  const reuters: OtherReport = { source: 'Reuters', link: 'https://reuters.test/b', language: 'en' };
+  const many = (n: number): OtherReport[] => Array.from({ length: n }, (_, i) => ({ source: `Outlet ${i + 1}`, link: `https://o${i + 1}.test/x`, language: 'kk' }));
+  const visible = (html: string) => {
+    const check = checkTelegramHtml(html);
+    expect(check, html).toMatchObject({ ok: true });
+    return check.ok ? check.text : '';
+  };
+
+  it('lists the other outlets and their languages in Russian for a Russian alert', () => {
+    const update = renderStoryUpdate(base, false, [tengri, reuters], 'ru');
+    expect(visible(update.html)).toBe('Title\n\nТакже сообщают: Tengrinews (ru), Reuters (en)');
+    expect(update.html).toContain('<a href="https://tengrinews.kz/a">Tengrinews</a> (ru), <a href="https://reuters.test/b">Reuters</a> (en)');
+    expect(update.text).toBe('Title\n\nТакже сообщают: Tengrinews (ru) (https://tengrinews.kz/a), Reuters (en) (https://reuters.test/b)');
+  });
+
+  it('speaks English for an English alert, for an unknown language and for callers that pass none', () => {
+    const expected = 'Title\n\nAlso reported by: Tengrinews (ru), Reuters (en)';
+    expect(visible(renderStoryUpdate(base, false, [tengri, reuters], 'en').html)).toBe(expected);
+    expect(visible(renderStoryUpdate(base, false, [tengri, reuters], 'de').html)).toBe(expected);
+    expect(visible(renderStoryUpdate(base, false, [tengri, reuters], null).html)).toBe(expected);
+    expect(visible(renderStoryUpdate(base, false, [tengri, reuters]).html)).toBe(expected);
+  });
+
+  it('speaks Kazakh for a Kazakh alert, choosing by the first two letters', () => {
+    expect(visible(renderStoryUpdate(base, false, [tengri], 'kk-KZ').html)).toBe('Title\n\nСондай-ақ хабарлады: Tengrinews (ru)');
+  });
+
+  it('isolates each Latin «Source (xx)» in an Arabic alert, so right-to-left text does not scramble', () => {
+    const update = renderStoryUpdate(base, false, [tengri, reuters, { source: 'الجزيرة', link: null, language: 'ar' }], 'ar');
+    expect(visible(update.html)).toBe('Title\n\nأفادت به أيضًا: \u2068Tengrinews (ru)\u2069, \u2068Reuters (en)\u2069, \u2068الجزيرة (ar)\u2069');
+    expect(update.html).toContain('\u2068<a href="https://tengrinews.kz/a">Tengrinews</a> (ru)\u2069');
+    expect(update.text).toContain('\u2068Tengrinews (ru) (https://tengrinews.kz/a)\u2069');
+    // Not in alerts that read left to right.
+    expect(renderStoryUpdate(base, false, [tengri], 'ru').html).not.toContain('\u2068');
+  });
+
+  it('counts the reports past the twelfth, in the alert\'s language', () => {
+    const tail = (language: string | null) => visible(renderStoryUpdate(base, false, many(15), language).html).split(', ').at(-1);
+    expect(tail('en')).toBe('Outlet 12 (kk) and 3 more');
+    expect(tail('ru')).toBe('Outlet 12 (kk) и ещё 3');
+    expect(tail('kk')).toBe('Outlet 12 (kk) және тағы 3');
+    expect(tail('ar')).toBe('\u2068Outlet 12 (kk)\u2069 و3 أخرى');
+    expect(renderStoryUpdate(base, false, many(15), 'ru').text).toMatch(/Outlet 12 \(kk\) \(https:\/\/o12\.test\/x\) и ещё 3$/u);
+    expect(visible(renderStoryUpdate(base, false, many(12)).html)).not.toContain('more');
+  });
+
+  it('shows no parentheses for a report of unknown language', () => {
+    const update = renderStoryUpdate(base, false, [{ source: 'Vlast', link: null, language: null }, { source: 'KazTAG', link: null, language: '<script>' }]);
+    expect(update.html).toBe('<b>Title</b>\n\nAlso reported by: Vlast, KazTAG');
+    expect(update.text).toBe('Title\n\nAlso reported by: Vlast, KazTAG');
+  });
+
+  it('escapes hostile source names and links only to http(s)', () => {
+    const update = renderStoryUpdate(base, true, [{ source: '<b>&"', link: 'javascript:alert(1)', language: 'ru' }, reuters], 'ru');
+    expect(update.html).toBe(
+      `<b>${BREAKING_PREFIX}</b>\n<b>Title</b>\n\nТакже сообщают: &lt;b&gt;&amp;&quot; (ru), <a href="https://reuters.test/b">Reuters</a> (en)`,
+    );
+    expect(update.html).not.toContain('javascript');
+    expect(visible(update.html)).toContain('Также сообщают: <b>&" (ru), Reuters (en)');
+  });
+
+  it('keeps a long list of long names within the room the alert left, and the message within 4096', () => {
+    const longBase = { html: `<b>${'x'.repeat(MESSAGE_LIMIT - UPDATE_ROOM)}</b>`, text: 'x'.repeat(MESSAGE_LIMIT - UPDATE_ROOM) };
+    expect(visibleLength(longBase.html)).toBe(MESSAGE_LIMIT - UPDATE_ROOM);
+    const hostile = Array.from({ length: 40 }, (_, i) => ({ source: `${i}&<>"`.repeat(40), link: `https://o.test/${'&'.repeat(2000)}`, language: 'ru' }));
+    for (const language of ['en', 'ru', 'kk', 'ar', null]) {
+      const update = renderStoryUpdate(longBase, true, hostile, language);
+      expect(visible(update.html).length).toBeLessThanOrEqual(MESSAGE_LIMIT);
+      expect(visibleLength(update.html)).toBeLessThanOrEqual(MESSAGE_LIMIT);
+      expect(update.text.length).toBeLessThanOrEqual(MESSAGE_LIMIT);
+      expect(update.html).toMatch(/\d+ (more|أخرى)|ещё \d+|тағы \d+|و\d+ أخرى$/u);
+    }
   });
 });
