@@ -15,6 +15,14 @@ import type { Summarizer } from '../summary/llm.js';
 import { createSerialQueue, runPooled } from '../concurrency.js';
 import { processFeed, type FeedOutcome } from './process-feed.js';
 import { buildRouting } from './routing.js';
+import { StoryIndex } from '../dedup/story-index.js';
+import type { Embedder } from '../dedup/embeddings.js';
+import { StoreBusyError } from '../store/store.js';
+
+/** The store lock held while a feed's items are decided and committed (see pollFeed). */
+export const STORY_LOCK = 'stories';
+/** The store lock held while the outbox is drained. */
+export const SENDER_LOCK = 'sender';
 import { escapeHtml } from '../summary/render.js';
 
 function hostOf(feed: FeedConfig): string {
@@ -28,6 +36,10 @@ export interface CycleDeps {
   log: Logger;
   /** how alerts are summarised: extractively unless an endpoint is configured */
   summarizer?: Summarizer;
+  /** the story index this process keeps between cycles (a cache of the store's reports); one is made if absent */
+  stories?: StoryIndex;
+  /** an embeddings endpoint for folds across languages, when configured */
+  embedder?: Embedder | null;
   signal?: AbortSignal;
 }
 
@@ -59,6 +71,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     durationMs: 0,
   };
   const serial = createSerialQueue();
+  const stories = deps.stories ?? new StoryIndex(store, { windowMs: config.dedup.windowMs });
   // Subscriptions as they stand when the cycle starts.
   const routing = await buildRouting(config, store, started);
 
@@ -132,11 +145,31 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     if (signal?.aborted) return;
     const fetched = await fetchAndParse(feed);
     if (!fetched) return;
-    await serial(async () => {
+    // Story decisions never race: one feed at a time in this process, and across every process on
+    // the database the decide-and-commit step holds the store's "stories" lock, so a report
+    // committed by another worker is in the index before the next decision.
+    await serial(() => store.withLock(STORY_LOCK, () => decideAndCommit(feed, fetched)));
+  };
+
+  const decideAndCommit = async (feed: FeedConfig, fetched: NonNullable<Awaited<ReturnType<typeof fetchAndParse>>>): Promise<void> => {
+    {
       let outcome: FeedOutcome;
       try {
-        outcome = await processFeed(feed, fetched.parsed, fetched.poll, config, store, Date.now(), deps.summarizer, routing);
+        outcome = await processFeed({
+          feed,
+          parsed: fetched.parsed,
+          poll: fetched.poll,
+          config,
+          store,
+          stories,
+          now: Date.now(),
+          routing,
+          log,
+          ...(deps.summarizer ? { summarizer: deps.summarizer } : {}),
+          ...(deps.embedder ? { embedder: deps.embedder } : {}),
+        });
       } catch (error) {
+        if (error instanceof StoreBusyError) throw error;
         // An item that trips the pipeline is our bug, but it must not stop the other feeds.
         log.error({ feed: feed.url, err: error }, 'feed could not be processed');
         const state = await store.getFeedState(feed.url);
@@ -155,7 +188,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
       report.stories += counts.stories;
       report.alertsQueued += counts.alerts;
       log.debug({ feed: feed.url, ...counts }, 'feed processed');
-    });
+    }
   };
 
   const agent = createFeedAgent(config.fetch.connectTimeoutMs);
@@ -166,13 +199,17 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   }
   // Digests that are due join the outbox, to go out with this drain.
   await queueDueDigests(store, Date.now());
-  report.delivery = await drainOutbox({
-    store,
-    sink,
-    log,
-    deadline: Date.now() + config.delivery.maxWaitMs,
-    ...(signal ? { signal } : {}),
-  });
+  // One sender at a time per database: two processes draining at once could both send a row.
+  report.delivery = await store.withLock(SENDER_LOCK, () =>
+    drainOutbox({
+      store,
+      sink,
+      log,
+      deadline: Date.now() + config.delivery.maxWaitMs,
+      ...(signal ? { signal } : {}),
+    }),
+    { waitMs: config.delivery.maxWaitMs + 30_000 },
+  );
   // Retention: the store stays bounded; what a pending message still needs is kept.
   const pruned = await store.prune(Date.now() - config.dedup.retentionMs);
   if (pruned.items > 0 || pruned.stories > 0) log.info(pruned, 'pruned items and stories past retention');

@@ -7,6 +7,7 @@ import { watchConfigFile } from '../config/watch.js';
 import type { AlertSink } from '../delivery/sink.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import type { Embedder } from '../dedup/embeddings.js';
 import type { Summarizer } from '../summary/llm.js';
 import type { Bot } from '../bot/bot.js';
 import { startHttpServer, type HttpServer } from './http.js';
@@ -19,6 +20,8 @@ export interface ServiceOptions {
   store: Store;
   sink: AlertSink;
   summarizer: Summarizer;
+  /** an embeddings endpoint for folds across languages, when configured */
+  embedder: Embedder | null;
   log: Logger;
   /** where the health server listens; port 0: no server */
   http: { host: string; port: number };
@@ -38,7 +41,7 @@ function restartOnlyChanges(before: Config, after: Config): string[] {
 
 /** Runs until SIGTERM or SIGINT, then stops gracefully and resolves; exit code 0. */
 export async function runService(options: ServiceOptions): Promise<number> {
-  const { configFile, store, sink, summarizer, log } = options;
+  const { configFile, store, sink, summarizer, embedder, log } = options;
   let config = options.config;
   const metrics = new Metrics({ store, config: () => config });
   let worker: Worker | null = null;
@@ -70,7 +73,7 @@ export async function runService(options: ServiceOptions): Promise<number> {
     throw error;
   }
 
-  const running = startWorker({ config, store, sink, log, summarizer, observer: metrics });
+  const running = startWorker({ config, store, sink, log, summarizer, embedder, observer: metrics });
   worker = running;
   if (stopRequested !== null) void running.stop(stopRequested);
   const bot = options.createBot(() => config);

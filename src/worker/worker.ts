@@ -6,7 +6,8 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../config/load.js';
 import { drainOutbox, type DrainReport } from '../delivery/outbox.js';
-import { runCycle, type CycleDeps, type CycleReport } from './cycle.js';
+import { runCycle, SENDER_LOCK, type CycleDeps, type CycleReport } from './cycle.js';
+import { StoryIndex } from '../dedup/story-index.js';
 
 /** What the worker tells whoever watches it (metrics); called synchronously, must not throw. */
 export interface WorkerObserver {
@@ -62,6 +63,8 @@ export function schedulePeriodMs(task: Pick<ScheduledTask, 'getNextRuns'>): numb
 export function startWorker(options: WorkerOptions): Worker {
   const { store, sink, log, observer = {} } = options;
   let config = options.config;
+  // Kept across cycles: each cycle only reads the reports committed since the last one.
+  const stories = options.stories ?? new StoryIndex(store, { windowMs: config.dedup.windowMs });
   const shutdown = new AbortController();
   let running: Promise<void> | null = null;
   // `running` is not kept here: it is whether a cycle promise is pending (see status() below).
@@ -79,7 +82,16 @@ export function startWorker(options: WorkerOptions): Worker {
       return;
     }
     const started = Date.now();
-    running = runCycle({ config, store, sink, log, ...(options.summarizer ? { summarizer: options.summarizer } : {}), signal: shutdown.signal })
+    running = runCycle({
+      config,
+      store,
+      sink,
+      log,
+      stories,
+      ...(options.summarizer ? { summarizer: options.summarizer } : {}),
+      ...(options.embedder ? { embedder: options.embedder } : {}),
+      signal: shutdown.signal,
+    })
       .then((report) => {
         status.lastCycleFinishedAt = Date.now();
         status.lastCycleError = null;
@@ -134,7 +146,8 @@ export function startWorker(options: WorkerOptions): Worker {
       // What is queued and allowed by the rate limits goes out now; the rest stays in the store.
       if (Date.now() < deadline) {
         try {
-          const flushed = await drainOutbox({ store, sink, log, deadline });
+          // Another process sending now holds the lock: it sends these too, so this one just stops.
+          const flushed = await store.withLock(SENDER_LOCK, () => drainOutbox({ store, sink, log, deadline }), { waitMs: Math.max(0, deadline - Date.now()) });
           observer.flushed?.(flushed);
           if (flushed.sent > 0 || flushed.pending > 0) log.info({ ...flushed }, 'queued alerts flushed before stopping');
         } catch (error) {

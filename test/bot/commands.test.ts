@@ -6,6 +6,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { buildRouting } from '../../src/worker/routing.js';
+import { StoryIndex } from '../../src/dedup/story-index.js';
 import { processFeed } from '../../src/worker/process-feed.js';
 import { digestMessages, queueDueDigests } from '../../src/delivery/digest.js';
 import { MESSAGE_LIMIT, visibleLength } from '../../src/summary/render.js';
@@ -71,16 +72,16 @@ describe('bot commands', () => {
     expect(await say('/digest weekly')).toBe('Say /digest off, /digest hourly or /digest daily.');
     const routing = await buildRouting(config, store, NOW);
     const item = (n: number, title: string) => ({ id: `i${n}`, feedUrl: 'https://f.test/rss', guid: `g${n}`, link: `https://f.test/${n}`, title, text: '', published: new Date(NOW - 60_000), author: null, language: 'en' });
-    const { batch } = await processFeed(
-      { url: 'https://f.test/rss', name: 'Wire' },
-      { format: 'rss', title: null, link: null, language: 'en', items: [item(1, 'Protesters storm Almaty city hall'), item(2, 'Explosions heard in Shymkent ammunition depot')] },
-      { firstPoll: false, etag: null, lastModified: null },
+    const { batch } = await processFeed({
+      feed: { url: 'https://f.test/rss', name: 'Wire' },
+      parsed: { format: 'rss', title: null, link: null, language: 'en', items: [item(1, 'Protesters storm Almaty city hall'), item(2, 'Explosions heard in Shymkent ammunition depot')] },
+      poll: { firstPoll: false, etag: null, lastModified: null },
       config,
       store,
-      NOW,
-      undefined,
+      stories: new StoryIndex(store, { windowMs: config.dedup.windowMs }),
+      now: NOW,
       routing,
-    );
+    });
     expect(batch.outbox).toEqual([]);
     expect(batch.digestItems.map((d) => d.chat)).toEqual(['1001', '1001']);
     await store.commitFeedBatch(batch);

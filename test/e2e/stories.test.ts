@@ -75,7 +75,9 @@ it('a story reported by four feeds is one message, edited as reports come, and a
   expect(sends).toHaveLength(1);
   expect(edits).toHaveLength(1);
   const [alert] = telegram.messages;
-  expect(alert?.text).toContain('Also reported by: <a href="https://daily.example.test/world/almaty">Daily</a>, <a href="https://weekly.example.test/almaty-ablaze">Weekly</a>, <a href="https://wire.example.test/almaty-hall?utm_source=agg&amp;fbclid=1">Aggregator</a>');
+  expect(alert?.text).toContain(
+    'Also reported by: <a href="https://daily.example.test/world/almaty">Daily</a> (en), <a href="https://weekly.example.test/almaty-ablaze">Weekly</a> (en), <a href="https://wire.example.test/almaty-hall?utm_source=agg&amp;fbclid=1">Aggregator</a> (en)',
+  );
   // Four reports from four outlets within the hour: the story is breaking.
   expect(alert?.text.startsWith('<b>🔴 BREAKING</b>')).toBe(true);
 

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { Item, ParsedFeed } from '../../src/feeds/item.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { processFeed } from '../../src/worker/process-feed.js';
+import type { Config, FeedConfig } from '../../src/config/load.js';
+import { StoryIndex } from '../../src/dedup/story-index.js';
+import type { Store } from '../../src/store/store.js';
+import { processFeed, type FeedJob } from '../../src/worker/process-feed.js';
+
+/** One poll through the pipeline, with the store's story index as the worker keeps it. */
+const decide = (feed: FeedConfig, parsed: ParsedFeed, poll: FeedJob['poll'], config: Config, store: Store, now: number) =>
+  processFeed({ feed, parsed, poll, config, store, now, stories: new StoryIndex(store, { windowMs: config.dedup.windowMs }) });
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
 const HOUR = 3_600_000;
@@ -34,7 +41,7 @@ const parsed = (items: Item[]): ParsedFeed => ({ format: 'rss', title: 'Лент
 describe('processFeed', () => {
   it("alerts on at most max_items of a new feed's last 24 hours and records the rest as backlog", async () => {
     const store = new SqliteStore(':memory:');
-    const { batch, counts } = await processFeed(feed, parsed([item(1, 1), item(2, 2), item(3, 3), item(4, 30)]), poll(true), config, store, NOW);
+    const { batch, counts } = await decide(feed, parsed([item(1, 1), item(2, 2), item(3, 3), item(4, 30)]), poll(true), config, store, NOW);
     expect(batch.items.map((i) => [i.key, i.decision])).toEqual([
       ['g:g4', 'backlog'],
       ['g:g3', 'backlog'],
@@ -47,7 +54,7 @@ describe('processFeed', () => {
 
   it('never alerts on items older than the window on later polls, and treats future dates as now', async () => {
     const store = new SqliteStore(':memory:');
-    const { batch } = await processFeed(feed, parsed([item(1, 48), item(2, -5), item(3, null)]), poll(false), config, store, NOW);
+    const { batch } = await decide(feed, parsed([item(1, 48), item(2, -5), item(3, null)]), poll(false), config, store, NOW);
     const decisions = Object.fromEntries(batch.items.map((i) => [i.key, i.decision]));
     expect(decisions).toEqual({ 'g:g1': 'stale', 'g:g2': 'alerted', 'g:g3': 'alerted' });
     expect(batch.items.find((i) => i.key === 'g:g2')?.publishedAt).toBe(NOW);
@@ -57,7 +64,7 @@ describe('processFeed', () => {
   it('folds a second report of the same story in one feed', async () => {
     const store = new SqliteStore(':memory:');
     const same = 'CSTO troops take control of Almaty airport';
-    const { batch, counts } = await processFeed(feed, parsed([item(1, 2, same), item(2, 1, same)]), poll(false), config, store, NOW);
+    const { batch, counts } = await decide(feed, parsed([item(1, 2, same), item(2, 1, same)]), poll(false), config, store, NOW);
     expect(batch.items.map((i) => i.decision)).toEqual(['alerted', 'folded']);
     expect(counts).toMatchObject({ alerts: 1, folded: 1 });
     await store.close();
@@ -65,7 +72,7 @@ describe('processFeed', () => {
 
   it('records items that match no watchlist, with no alert', async () => {
     const store = new SqliteStore(':memory:');
-    const { batch } = await processFeed(feed, parsed([item(1, 1, 'Almaty apples return to markets')]), poll(false), config, store, NOW);
+    const { batch } = await decide(feed, parsed([item(1, 1, 'Almaty apples return to markets')]), poll(false), config, store, NOW);
     expect(batch.items.map((i) => i.decision)).toEqual(['no-match']);
     expect(batch.outbox).toEqual([]);
     await store.close();
@@ -91,11 +98,11 @@ describe('further reports of an alerted story, per channel', () => {
   async function secondReport(updates: string, text: string) {
     const cfg = channelsConfig(updates);
     const store = new SqliteStore(':memory:');
-    const first = await processFeed({ url: 'https://a.test/rss', name: 'A' }, parsed([report('https://a.test', 1, 'Protesters stormed the city hall in Almaty and set it on fire.')]), poll(false), cfg, store, NOW);
+    const first = await decide({ url: 'https://a.test/rss', name: 'A' }, parsed([report('https://a.test', 1, 'Protesters stormed the city hall in Almaty and set it on fire.')]), poll(false), cfg, store, NOW);
     await store.commitFeedBatch(first.batch);
     const [alert] = await store.dueOutbox(NOW, 10);
     await store.markSent(alert?.id ?? 0, 42, NOW);
-    const second = await processFeed({ url: 'https://b.test/rss', name: 'B' }, parsed([report('https://b.test', 2, text)]), poll(false), cfg, store, NOW + 60_000);
+    const second = await decide({ url: 'https://b.test/rss', name: 'B' }, parsed([report('https://b.test', 2, text)]), poll(false), cfg, store, NOW + 60_000);
     await store.close();
     return second.batch;
   }

@@ -1,0 +1,117 @@
+// Stage 4, render: the alerts a new story's destinations get, each rendered from the watchlists
+// that routed it there (its summary sentences, bold words and hashtags), and the updates a
+// further report makes to alerts already queued or sent (edit, reply, or nothing).
+
+import { destinationKey, type FeedBatch, type OutboxMessage } from '../../store/store.js';
+import { MESSAGE_LIMIT, renderHtml, renderReply, renderStoryUpdate, renderText, UPDATE_ROOM, type Alert, type OtherReport, type RenderOptions } from '../../summary/render.js';
+import type { Summary } from '../../summary/summarize.js';
+import type { FeedContext } from './context.js';
+import type { NewItem } from './fresh.js';
+import type { Destination } from './route.js';
+import type { BatchStory, StoryStep } from './story.js';
+
+/** The other outlets' reports, for «also reported by»: one per outlet, not the alerting one. */
+export function otherOutlets(story: BatchStory): OtherReport[] {
+  const first = story.reports[0]?.source;
+  const seen = new Set<string>(first === undefined ? [] : [first]);
+  const others: OtherReport[] = [];
+  for (const report of story.reports) {
+    if (seen.has(report.source)) continue;
+    seen.add(report.source);
+    others.push({ source: report.source, link: report.link, language: report.language });
+  }
+  return others;
+}
+
+/** Rewrites a pending outbox row; a later rewrite of the same row in this batch replaces an earlier one. */
+function rewrite(batch: FeedBatch, id: number, content: { html: string; text: string }): void {
+  const earlier = batch.outboxRewrites.find((r) => r.id === id);
+  if (earlier) Object.assign(earlier, content);
+  else batch.outboxRewrites.push({ id, ...content });
+}
+
+/**
+ * Keeps a story's alerts current after another outlet reported it, as each channel asks: an
+ * alert not sent yet is rewritten in place; a sent one is edited (one pending edit per alert,
+ * rewritten as reports come) or gets a reply when the report adds numbers or names.
+ */
+export function updateStoryAlerts(ctx: FeedContext, step: StoryStep, entry: NewItem): void {
+  const { story } = step;
+  if (!step.newOutlet && !step.becameBreaking) return;
+  const { batch } = ctx;
+  const others = otherOutlets(story);
+  const modeOf = (chat: string, threadId: number | null) => ctx.routing.channels.find((c) => c.chat === chat && c.threadId === threadId)?.updates ?? 'edit';
+  for (const { message, base, language } of story.newAlerts.values()) {
+    if (modeOf(message.chat, message.threadId) === 'silent') continue;
+    Object.assign(message, renderStoryUpdate(base, story.breaking, others, language));
+  }
+  const latest = { title: entry.item.title, source: ctx.source, link: entry.item.link, language: entry.item.language };
+  for (const alert of story.alerts) {
+    const mode = modeOf(alert.chat, alert.threadId);
+    if (mode === 'silent' || alert.status === 'failed') continue;
+    // The alert's language is its first report's: «also reported by» reads in it.
+    const updated = renderStoryUpdate({ html: alert.baseHtml, text: alert.baseText }, story.breaking, others, story.reports[0]?.language ?? null);
+    if (alert.status === 'pending') {
+      rewrite(batch, alert.outboxId, updated);
+      continue;
+    }
+    if (mode === 'edit') {
+      const queued = batch.outbox.find((m) => m.kind === 'edit' && m.targetId === alert.outboxId);
+      // One edit per alert waits at a time: a newer one replaces its text.
+      if (queued) Object.assign(queued, updated);
+      else if (alert.pendingEditId !== null) rewrite(batch, alert.pendingEditId, updated);
+      else batch.outbox.push({ story: story.ref, kind: 'edit', targetId: alert.outboxId, chat: alert.chat, threadId: alert.threadId, linkPreview: alert.linkPreview, ...updated });
+    } else if (step.addsSomething || step.becameBreaking) {
+      batch.outbox.push({ story: story.ref, kind: 'reply', targetId: alert.outboxId, chat: alert.chat, threadId: alert.threadId, linkPreview: false, ...renderReply(latest, story.breaking) });
+    }
+  }
+}
+
+/** The destinations that do not have the story yet. */
+export function pendingDestinations(story: BatchStory, destinations: Destination[]): Destination[] {
+  return destinations.filter((d) => !story.destinations.has(destinationKey(d.channel.chat, d.channel.threadId)));
+}
+
+/**
+ * Queues the story's alert for each destination that does not have it: summarised around the
+ * words *that destination's* watchlists matched (one summary per distinct set of words), as a
+ * message or as a line of the chat's digest.
+ */
+export async function renderAlerts(ctx: FeedContext, entry: NewItem, story: BatchStory, pending: Destination[]): Promise<void> {
+  const { item } = entry;
+  const { config, batch, routing } = ctx;
+  const summaries = new Map<string, Promise<Summary>>();
+  const summaryFor = (forms: ReadonlySet<string>) => {
+    const key = [...forms].sort().join('\u0000');
+    let summary = summaries.get(key);
+    if (!summary) summaries.set(key, (summary = ctx.summarizer.summarize(item, forms, config.summary.length)));
+    return summary;
+  };
+  for (const { channel, watchlists, forms } of pending) {
+    const labels = [...new Set(watchlists.map((name) => routing.labels.get(name) ?? name))];
+    const alert: Alert = { summary: await summaryFor(forms), source: ctx.source, link: item.link, time: new Date(entry.at), watchlists: labels, matchedForms: forms, language: item.language };
+    // Room is left for what a later edit adds: the breaking mark and «also reported by».
+    const options: RenderOptions = { template: channel.template, timeZone: config.summary.timeZone, now: new Date(ctx.now), maxLength: MESSAGE_LIMIT - UPDATE_ROOM };
+    const destination = destinationKey(channel.chat, channel.threadId);
+    story.destinations.add(destination);
+    ctx.counts.alerts++;
+    if (channel.digest !== undefined && channel.digest !== 'off') {
+      // Collected for the chat's digest: one line per story, sent with the others later.
+      const line = { ...options, template: 'compact' as const };
+      batch.digestItems.push({ story: story.ref, chat: channel.chat, html: renderHtml(alert, line), text: renderText(alert, line) });
+      continue;
+    }
+    const message: OutboxMessage = {
+      story: story.ref,
+      kind: 'alert',
+      targetId: null,
+      chat: channel.chat,
+      threadId: channel.threadId,
+      linkPreview: channel.linkPreview,
+      html: renderHtml(alert, options),
+      text: renderText(alert, options),
+    };
+    batch.outbox.push(message);
+    story.newAlerts.set(destination, { message, base: { html: message.html, text: message.text }, language: item.language });
+  }
+}
