@@ -16,5 +16,5 @@ await benchFanOut();
 await benchOps();
 // Last: a million stored reports raise this process's peak memory, which the ingest benchmark's
 // child processes would inherit as their own peak (Linux keeps maxrss across fork and exec).
-benchDedup();
+await benchDedup();
 process.stdout.write(`\npeak RSS: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`);
