@@ -263,25 +263,32 @@ export class SqliteStore implements Store {
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
+    // First, so that opening beside another process waits for its locks instead of failing.
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
     this.migrate();
     LIVE_HOLDERS.add(this.holder);
   }
 
+  /**
+   * Brings the schema up to date in one write transaction, reading the version inside it: two
+   * processes opening a new database at once (`once` beside `run`) migrate it once, not twice.
+   */
   private migrate(): void {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
-    if (current > MIGRATIONS.length) {
-      throw new Error(`database schema version ${current} is newer than this steppewatch (${MIGRATIONS.length}); upgrade steppewatch`);
-    }
-    MIGRATIONS.slice(current).forEach((sql, i) => {
-      this.db.transaction(() => {
-        this.db.exec(sql);
-        this.db.pragma(`user_version = ${current + i + 1}`);
-      })();
-    });
+    this.db
+      .transaction(() => {
+        const current = this.db.pragma('user_version', { simple: true }) as number;
+        if (current > MIGRATIONS.length) {
+          throw new Error(`database schema version ${current} is newer than this steppewatch (${MIGRATIONS.length}); upgrade steppewatch`);
+        }
+        MIGRATIONS.slice(current).forEach((sql, i) => {
+          this.db.exec(sql);
+          this.db.pragma(`user_version = ${current + i + 1}`);
+        });
+      })
+      .immediate();
   }
 
   async getFeedState(url: string): Promise<FeedState | null> {

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,6 +166,22 @@ describe('SqliteStore', () => {
     db.close();
     expect(() => openStore(`sqlite:${file}`)).toThrow(StoreError);
     expect(() => openStore(`sqlite:${file}`)).toThrow(/newer than this steppewatch/u);
+  });
+});
+
+describe('SqliteStore opened by several processes at once', () => {
+  it('migrates a new database once when four processes open it together', async () => {
+    const file = join(dir, 'fresh.db');
+    const module = new URL('../../dist/store/sqlite.js', import.meta.url).href;
+    const open = () =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', `const { SqliteStore } = await import(${JSON.stringify(module)}); await new SqliteStore(${JSON.stringify(file)}).close();`], { stdio: 'inherit' });
+        child.on('close', resolve);
+      });
+    expect(await Promise.all([open(), open(), open(), open()])).toEqual([0, 0, 0, 0]);
+    const db = new Database(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    db.close();
   });
 });
 
