@@ -28,11 +28,25 @@ const EASTERN_DIGIT = /[\u0660-\u0669\u06F0-\u06F9]/gu;
 const THOUSANDS = /(?<![\p{N}.,])(\d{1,3})((?:(?:,|\.|\u066C|[ \u00A0\u202F\u2009])\d{3})+)(?![\p{N}]|[.,]\d)/gu;
 const GROUP_SEPARATOR = /[,.\u066C \u00A0\u202F\u2009]/gu;
 
-/** The text with numbers written one way: Western digits, no thousands separators. */
+// «86 тысяч», «86 мың», «86 ألف», «86 thousand», «1,2 млн»: a count written with a word for its size.
+const SCALED = /(?<![\p{N}.,])(\d+)(?:[.,](\d{1,3}))?[ \u00A0]?(thousand|тысяч[а-яё]*|тыс\.|мың|الف|ألف|آلاف|million|millions|млн\.?|миллион[а-яё]*|миллион|миллиона|миллионов|млн|مليون|ملايين)(?![\p{L}])/giu;
+const SCALE: Record<string, number> = { thousand: 1e3, мың: 1e3, الف: 1e3, ألف: 1e3, آلاف: 1e3, million: 1e6, millions: 1e6, مليون: 1e6, ملايين: 1e6 };
+
+function scaleOf(word: string): number {
+  const lower = word.toLowerCase();
+  if (SCALE[lower] !== undefined) return SCALE[lower];
+  return lower.startsWith('тыс') ? 1e3 : 1e6; // тысяч…, млн, миллион…
+}
+
+/** The text with numbers written one way: Western digits, no thousands separators, sizes multiplied out. */
 export function normalizeNumbers(text: string): string {
   if (!/[\p{N}]/u.test(text)) return text;
   const western = text.replace(EASTERN_DIGIT, (digit) => String((digit.codePointAt(0) ?? 0) & 0xf));
-  return western.replace(THOUSANDS, (_, head: string, groups: string) => head + groups.replace(GROUP_SEPARATOR, ''));
+  const grouped = western.replace(THOUSANDS, (_, head: string, groups: string) => head + groups.replace(GROUP_SEPARATOR, ''));
+  return grouped.replace(SCALED, (_, whole: string, fraction: string | undefined, word: string) => {
+    const value = Math.round(Number(`${whole}.${fraction ?? '0'}`) * scaleOf(word));
+    return Number.isSafeInteger(value) ? String(value) : `${whole} ${word}`;
+  });
 }
 
 // Month names by their normalised beginnings (Russian and Kazakh cases, Arabic with and
@@ -58,7 +72,7 @@ const MONTH_PAIRS = new Map<string, number>();
 for (const [month, names] of MONTH_PREFIXES) {
   for (const name of normalizeTokensList(names)) {
     if (name.includes(' ')) MONTH_PAIRS.set(name, month);
-    else if (/[\u0400-\u04FF]/u.test(name)) MONTH_STEMS.push([name, month]);
+    else if (/[\u0400-\u04FF]/u.test(name) && name.length >= 4) MONTH_STEMS.push([name, month]);
     else MONTH_WORDS.set(name, month);
   }
 }
@@ -92,7 +106,9 @@ export function datesIn(tokens: readonly string[]): string[] {
     if (!DAY.test(token)) continue;
     const day = Number(token);
     if (day < 1 || day > 31) continue;
-    const after = monthOf(tokens[i + 1] ?? '', tokens[i + 2]);
+    // «3 may have died»: English «may» counts as a month only before the day («May 3»).
+    const next = tokens[i + 1] ?? '';
+    const after = next === 'may' ? 0 : monthOf(next, tokens[i + 2]);
     const before = i > 0 ? monthOf(tokens[i - 1] ?? '', token) : 0;
     const month = after || before;
     if (month) dates.add(`${pad(month)}-${pad(day)}`);

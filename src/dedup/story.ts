@@ -84,51 +84,55 @@ function isEventOrCount(feature: string): boolean {
   return feature.startsWith('#') || TELLING_NUMBER.test(feature);
 }
 
-// Places (cities, regions) that the bundled entities name: two reports that each name a place and
-// share none are about two places, whatever else they share.
+// Places that the bundled entities name, at two levels: cities and regions, and countries. Two
+// reports that each name a place of a level and share none are about two places, whatever else
+// they share (a curfew in Almaty and one in Astana; a depot blast in Kazakhstan and one in Kabul).
 const PLACES = new Set(
-  ['almaty', 'astana', 'zhanaozen', 'mangystau', 'aktau', 'shymkent', 'taldykorgan', 'aktobe', 'atyrau', 'karaganda', 'kyzylorda', 'taraz', 'uralsk'].map((p) => `@${p}`),
+  [
+    'almaty', 'astana', 'zhanaozen', 'mangystau', 'aktau', 'shymkent', 'taldykorgan', 'aktobe', 'atyrau', 'karaganda', 'kyzylorda', 'taraz', 'uralsk',
+    'karakalpakstan', 'bishkek', 'tashkent', 'nukus',
+  ].map((p) => `@${p}`),
+);
+const COUNTRIES = new Set(
+  ['kazakhstan', 'kyrgyzstan', 'tajikistan', 'uzbekistan', 'afghanistan', 'russia', 'china', 'turkey', 'iran', 'ukraine', 'france'].map((p) => `@${p}`),
 );
 
-function placesDiffer(probe: ReadonlyMap<string, boolean>, other: ReadonlyMap<string, boolean>): boolean {
-  const mine = [...probe.keys()].filter((f) => PLACES.has(f));
-  if (mine.length === 0 || mine.some((f) => other.has(f))) return false;
-  for (const feature of other.keys()) if (PLACES.has(feature)) return true;
-  return false;
-}
+// What an event happened to, and which way it went (config/events.yaml): headlines naming
+// different ones are different stories (troops arriving and troops leaving).
+const TARGETS = new Set(
+  [
+    'airport', 'city-hall', 'residence', 'prosecutor', 'police-station', 'broadcaster', 'parliament', 'embassy', 'bank', 'mine', 'cafe', 'depot',
+    'arrival', 'withdrawal', 'reopening', 'extension', 'shortening', 'lifting', 'appointment', 'appeal',
+  ].map((t) => `#${t}`),
+);
 
 const TITLE_WEIGHT = 2;
 
-// What an event happened to (config/events.yaml): headlines naming different ones are different stories.
-const TARGETS = new Set(
-  ['airport', 'city-hall', 'residence', 'prosecutor', 'police-station', 'broadcaster', 'parliament', 'embassy', 'bank', 'mine', 'cafe', 'depot'].map((t) => `#${t}`),
-);
+/** Plain feature → whether a headline carries it. */
+type FeatureMap = Map<string, boolean>;
 
-/** The headline features of a kind (places, targets) a report or story carries. */
-function titled(features: Iterable<string>, kind: ReadonlySet<string>): Set<string> {
-  const found = new Set<string>();
-  for (const feature of features) if (feature.startsWith(TITLE_MARK) && kind.has(plainFeature(feature))) found.add(plainFeature(feature));
-  return found;
+function addFeatures(map: FeatureMap, features: readonly string[]): void {
+  for (const feature of features) {
+    const plain = plainFeature(feature);
+    map.set(plain, feature.startsWith(TITLE_MARK) || map.get(plain) === true);
+  }
 }
 
-/** Both headlines name something of this kind, and nothing the same. */
-function headlinesDiffer(mine: ReadonlySet<string>, theirs: ReadonlySet<string>): boolean {
+function featureMap(features: readonly string[]): FeatureMap {
+  const map: FeatureMap = new Map();
+  addFeatures(map, features);
+  return map;
+}
+
+/** Both sides name something of this kind, and nothing the same. */
+function bothNameOthers(mine: ReadonlySet<string>, theirs: ReadonlySet<string>): boolean {
   if (mine.size === 0 || theirs.size === 0) return false;
   for (const feature of mine) if (theirs.has(feature)) return false;
   return true;
 }
 
-/**
- * How alike two reports' language-free features are: the weighted Jaccard similarity, each feature
- * weighted by featureWeight, so that «Almaty» and «protest» on a day of protests in Almaty weigh
- * little and «airport» and «164» much. Zero unless they share a kind of event or a count.
- */
-export function featureSimilarity(probe: readonly string[], other: readonly string[], stats: FeatureStats): number {
-  const theirs = new Map<string, boolean>();
-  for (const feature of other) theirs.set(plainFeature(feature), feature.startsWith(TITLE_MARK) || theirs.get(plainFeature(feature)) === true);
-  const mine = new Map<string, boolean>();
-  for (const feature of probe) mine.set(plainFeature(feature), feature.startsWith(TITLE_MARK) || mine.get(plainFeature(feature)) === true);
-  if (placesDiffer(mine, theirs)) return 0;
+/** The weighted Jaccard similarity of two feature maps (see featureSimilarity). */
+function mapSimilarity(mine: FeatureMap, theirs: FeatureMap, stats: FeatureStats): number {
   // What a headline names counts twice: it is what the story is about, the rest is context.
   const weight = (feature: string, inTitle: boolean) => featureWeight(feature, stats) * (inTitle ? TITLE_WEIGHT : 1);
   let shared = 0;
@@ -144,10 +148,61 @@ export function featureSimilarity(probe: readonly string[], other: readonly stri
     shared += w;
     all += w;
     telling ||= isEventOrCount(feature);
-    theirs.delete(feature);
   }
-  for (const [feature, inTitle] of theirs) all += weight(feature, inTitle);
+  for (const [feature, inTitle] of theirs) if (!mine.has(feature)) all += weight(feature, inTitle);
   return telling && all > 0 ? shared / all : 0;
+}
+
+function placesOf(map: FeatureMap, level: ReadonlySet<string> = PLACES): Set<string> {
+  return new Set([...map.keys()].filter((f) => level.has(f)));
+}
+
+/**
+ * How alike two reports' language-free features are: the weighted Jaccard similarity, each feature
+ * weighted by featureWeight (headline features twice), so that «Almaty» and «protest» on a day of
+ * protests in Almaty weigh little and «airport» and «164» much. Zero unless they share a kind of
+ * event or a count, and zero when they name different places.
+ */
+export function featureSimilarity(probe: readonly string[], other: readonly string[], stats: FeatureStats): number {
+  const mine = featureMap(probe);
+  const theirs = featureMap(other);
+  if (bothNameOthers(placesOf(mine), placesOf(theirs)) || bothNameOthers(placesOf(mine, COUNTRIES), placesOf(theirs, COUNTRIES))) return 0;
+  return mapSimilarity(mine, theirs, stats);
+}
+
+/**
+ * Which candidate stories a report cannot belong to, whatever words it shares with them: those
+ * naming other places than it does (and none of its own), or whose headlines name another target
+ * (the mayor's office and the residence burning the same night). A story is one alert, so all its
+ * reports the lookup met count.
+ */
+function storiesApart(probe: ReportProbe, candidates: Candidates): (storyId: number) => boolean {
+  const mine = featureMap(probe.fingerprint.features);
+  const probePlaces = placesOf(mine);
+  const probeCountries = placesOf(mine, COUNTRIES);
+  const probeTargets = new Set([...mine].filter(([f, inTitle]) => inTitle && TARGETS.has(f)).map(([f]) => f));
+  if (probePlaces.size === 0 && probeCountries.size === 0 && probeTargets.size === 0) return () => false;
+  const places = new Map<number, Set<string>>();
+  const countries = new Map<number, Set<string>>();
+  const targets = new Map<number, Set<string>>();
+  const note = (map: Map<number, Set<string>>, storyId: number, feature: string) => {
+    let set = map.get(storyId);
+    if (!set) map.set(storyId, (set = new Set()));
+    set.add(feature);
+  };
+  for (const report of [...candidates.similar, ...candidates.withFeatures]) {
+    for (const feature of report.features) {
+      const plain = plainFeature(feature);
+      if (PLACES.has(plain)) note(places, report.storyId, plain);
+      if (COUNTRIES.has(plain)) note(countries, report.storyId, plain);
+      if (feature.startsWith(TITLE_MARK) && TARGETS.has(plain)) note(targets, report.storyId, plain);
+    }
+  }
+  const none = new Set<string>();
+  return (storyId) =>
+    bothNameOthers(probePlaces, places.get(storyId) ?? none) ||
+    bothNameOthers(probeCountries, countries.get(storyId) ?? none) ||
+    bothNameOthers(probeTargets, targets.get(storyId) ?? none);
 }
 
 /**
@@ -155,53 +210,49 @@ export function featureSimilarity(probe: readonly string[], other: readonly stri
  * candidates come from the story index (or, within one batch, from the batch).
  */
 export function findStory(probe: ReportProbe, candidates: Candidates, now: number, rules: StoryRules): StoryVerdict | null {
+  const apart = storiesApart(probe, candidates);
   for (const report of candidates.similar) {
     if (report.similarity < rules.threshold) break; // most similar first
-    if (sameLanguage(probe.language, report.language)) return { storyId: report.storyId, how: 'near-duplicate', score: report.similarity };
+    if (sameLanguage(probe.language, report.language) && !apart(report.storyId)) return { storyId: report.storyId, how: 'near-duplicate', score: report.similarity };
   }
   // A rewrite in the same language shares fewer words than a copy, but its names, event, numbers
   // and dates agree: some shared words and the language-free features together fold it.
+  const mine = featureMap(probe.fingerprint.features);
   let rewrite: StoryVerdict | null = null;
   for (const report of candidates.withFeatures) {
-    if (report.similarity < rules.rewriteThreshold || !sameLanguage(probe.language, report.language)) continue;
-    const score = featureSimilarity(probe.fingerprint.features, report.features, candidates.stats);
+    if (report.similarity < rules.rewriteThreshold || !sameLanguage(probe.language, report.language) || apart(report.storyId)) continue;
+    const score = mapSimilarity(mine, featureMap(report.features), candidates.stats);
     if (score >= rules.rewriteScore && score > (rewrite?.score ?? 0)) rewrite = { storyId: report.storyId, how: 'near-duplicate', score };
   }
   if (rewrite) return rewrite;
-  if (!rules.crossLanguage || probe.language === null) return null;
-  return crossLanguageStories(probe, candidates, now, rules).find((v) => v.score >= rules.crossLanguageScore) ?? null;
+  return crossLanguageStories(probe, candidates, now, rules, apart).find((v) => v.score >= rules.crossLanguageScore) ?? null;
 }
 
 /**
  * The stories in other languages this report may belong to, by the weighted similarity of their
  * language-free features, best first (all scores above zero; findStory takes those above the
- * rule's threshold, an embeddings check may look lower). A story is one alert: a report naming
- * another place, or another target in its headline, than any of its reports is not of it.
+ * rule's threshold, an embeddings check may look lower).
  */
-export function crossLanguageStories(probe: ReportProbe, candidates: Candidates, now: number, rules: StoryRules): StoryVerdict[] {
+export function crossLanguageStories(
+  probe: ReportProbe,
+  candidates: Candidates,
+  now: number,
+  rules: StoryRules,
+  apart: (storyId: number) => boolean = storiesApart(probe, candidates),
+): StoryVerdict[] {
   if (!rules.crossLanguage || probe.language === null) return [];
-  const places = new Map<number, Set<string>>();
-  const byStory = new Map<number, string[]>();
+  // A story's reports in other languages are taken together: one names the toll, another the day.
+  const byStory = new Map<number, FeatureMap>();
   for (const report of candidates.withFeatures) {
-    for (const feature of report.features) {
-      const plain = plainFeature(feature);
-      if (!PLACES.has(plain)) continue;
-      let set = places.get(report.storyId);
-      if (!set) places.set(report.storyId, (set = new Set()));
-      set.add(plain);
-    }
-    if (report.at < now - rules.crossLanguageWindowMs || sameLanguage(probe.language, report.language)) continue;
-    // A story's reports in other languages are taken together: one names the toll, another the day.
-    byStory.set(report.storyId, [...(byStory.get(report.storyId) ?? []), ...report.features]);
+    if (report.at < now - rules.crossLanguageWindowMs || sameLanguage(probe.language, report.language) || apart(report.storyId)) continue;
+    let features = byStory.get(report.storyId);
+    if (!features) byStory.set(report.storyId, (features = new Map<string, boolean>()));
+    addFeatures(features, report.features);
   }
-  const probePlaces = probe.fingerprint.features.map(plainFeature).filter((f) => PLACES.has(f));
-  const probeTargets = titled(probe.fingerprint.features, TARGETS);
+  const mine = featureMap(probe.fingerprint.features);
   const verdicts: StoryVerdict[] = [];
   for (const [storyId, features] of byStory) {
-    const storyPlaces = places.get(storyId);
-    if (probePlaces.length > 0 && storyPlaces && !probePlaces.some((p) => storyPlaces.has(p))) continue;
-    if (headlinesDiffer(probeTargets, titled(features, TARGETS))) continue;
-    const score = featureSimilarity(probe.fingerprint.features, features, candidates.stats);
+    const score = mapSimilarity(mine, features, candidates.stats);
     if (score > 0) verdicts.push({ storyId, how: 'cross-language', score });
   }
   return verdicts.sort((a, b) => b.score - a.score);
