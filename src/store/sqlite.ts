@@ -180,6 +180,8 @@ export const MIGRATIONS: string[] = [
   // reportsAfter reads by id (the primary key) or by time (story_reports_at): no new index.
   `
   ALTER TABLE story_reports ADD COLUMN features TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE outbox ADD COLUMN source TEXT;
+  ALTER TABLE outbox ADD COLUMN language TEXT;
   CREATE TABLE locks (
     name TEXT PRIMARY KEY,
     holder TEXT NOT NULL,
@@ -366,7 +368,7 @@ export class SqliteStore implements Store {
     const alerts = (
       this
         .sql(
-          `SELECT a.id, a.chat, a.thread_id, a.link_preview, a.status, a.base_html, a.base_text, a.html, a.text,
+          `SELECT a.id, a.chat, a.thread_id, a.link_preview, a.status, a.base_html, a.base_text, a.html, a.text, a.source, a.language,
              (SELECT e.id FROM outbox e WHERE e.target_id = a.id AND e.kind = 'edit' AND e.status = 'pending' ORDER BY e.id DESC LIMIT 1) AS pending_edit
            FROM outbox a WHERE a.story_id = ? AND a.kind = 'alert' ORDER BY a.id`,
         )
@@ -381,6 +383,8 @@ export class SqliteStore implements Store {
         html: string;
         text: string;
         pending_edit: number | null;
+        source: string | null;
+        language: string | null;
       }>
     ).map(
       (a): StoryAlert => ({
@@ -392,6 +396,8 @@ export class SqliteStore implements Store {
         baseText: a.base_text ?? a.text,
         pendingEditId: a.pending_edit,
         linkPreview: a.link_preview === 1,
+        source: a.source,
+        language: a.language,
       }),
     );
     const reports = (
@@ -587,8 +593,8 @@ export class SqliteStore implements Store {
        ON CONFLICT(feed_url, item_key) DO NOTHING`,
     );
     const insertOutbox = this.sql(
-      `INSERT OR IGNORE INTO outbox (story_id, kind, target_id, chat, thread_id, link_preview, html, text, base_html, base_text, next_attempt_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO outbox (story_id, kind, target_id, chat, thread_id, link_preview, html, text, base_html, base_text, source, language, next_attempt_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertReport = this.sql(
       `INSERT INTO story_reports (story_id, at, source, link, title, language, signature, bands, term_hashes, entities, numbers, features)
@@ -661,6 +667,8 @@ export class SqliteStore implements Store {
           message.html,
           message.text,
           ...base,
+          message.origin?.source ?? null,
+          message.origin?.language ?? null,
           batch.at,
           batch.at,
         );

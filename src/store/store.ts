@@ -113,6 +113,9 @@ export interface StoryAlert {
   /** a pending edit of it not yet sent, which a newer edit replaces */
   pendingEditId: number | null;
   linkPreview: boolean;
+  /** the outlet whose report the alert shows, and its language (null for alerts queued before they were kept) */
+  source: string | null;
+  language: string | null;
 }
 
 export interface NewStory {
@@ -137,6 +140,8 @@ export interface OutboxMessage {
   html: string;
   /** the same alert as plain text, for the console and for a fallback send */
   text: string;
+  /** for an alert: the outlet whose report it shows, and the report's language */
+  origin?: { source: string; language: string | null };
 }
 
 /** Everything one feed poll decided, written in one transaction: seen items and their alerts together. */

@@ -133,3 +133,36 @@ describe('further reports of an alerted story, per channel', () => {
     expect(batch.outbox[0]?.html).toContain('Also reported by: <a href="https://b.test/2">B</a>');
   });
 });
+
+describe('«also reported by» when different outlets alerted different channels', () => {
+  it("each alert names the outlets other than its own, so a channel alerted by a later report still hears of the first", async () => {
+    const cfg = parseConfig(
+      `feeds:\n  - url: https://a.test/rss\nwatchlists:\n  protests: 'almaty AND protest*'\n  curfew: 'almaty AND curfew'\nchannels:\n  - chat: "@a_desk"\n    watchlists: [protests]\n  - chat: "@b_desk"\n    watchlists: [curfew]\n`,
+      'test.yaml',
+      {},
+    );
+    const store = new SqliteStore(':memory:');
+    const outlet = (name: string, n: number, title: string, text: string): [FeedConfig, ParsedFeed] => [
+      { url: `https://${name.toLowerCase()}.test/rss`, name },
+      parsed([{ ...item(n, 1, title), feedUrl: `https://${name.toLowerCase()}.test/rss`, link: `https://${name.toLowerCase()}.test/${n}`, language: 'en', text }]),
+    ];
+    const lead = 'Police in Almaty detained dozens of protesters at a rally on Sunday, witnesses said.';
+    // A alerts the protest desk; B's report of the story also names the curfew and alerts the curfew desk.
+    for (const [n, [feedConfig, items]] of [
+      outlet('A', 1, 'Almaty police detain dozens of protesters at rally', lead),
+      outlet('B', 2, 'Almaty police detain dozens of protesters at rally as curfew declared', `${lead} A curfew was declared.`),
+    ].entries()) {
+      const { batch } = await decide(feedConfig, items, poll(false), cfg, store, NOW + n * 60_000);
+      await store.commitFeedBatch(batch);
+    }
+    const alerts = await store.dueOutbox(NOW + 3 * 60_000, 10);
+    expect(alerts.map((a) => a.chat)).toEqual(['@a_desk', '@b_desk']);
+    // C reports it too: both pending alerts are rewritten, each naming the two outlets it does not show.
+    const [cFeed, cItems] = outlet('C', 3, 'Almaty police detain dozens of protesters at rally', `${lead} (AP)`);
+    const { batch } = await decide(cFeed, cItems, poll(false), cfg, store, NOW + 3 * 60_000);
+    const rewritten = (chat: string) => batch.outboxRewrites.find((r) => r.id === alerts.find((a) => a.chat === chat)?.id)?.text ?? '';
+    expect(rewritten('@a_desk')).toMatch(/Also reported by: B \(en\) \(https:\/\/b\.test\/2\), C \(en\)/u);
+    expect(rewritten('@b_desk')).toMatch(/Also reported by: A \(en\) \(https:\/\/a\.test\/1\), C \(en\)/u);
+    await store.close();
+  });
+});

@@ -10,10 +10,12 @@ import type { NewItem } from './fresh.js';
 import type { Destination } from './route.js';
 import type { BatchStory, StoryStep } from './story.js';
 
-/** The other outlets' reports, for «also reported by»: one per outlet, not the alerting one. */
-export function otherOutlets(story: BatchStory): OtherReport[] {
-  const first = story.reports[0]?.source;
-  const seen = new Set<string>(first === undefined ? [] : [first]);
+/**
+ * The other outlets' reports, for «also reported by»: one per outlet, not the one whose report the
+ * alert shows (by default the story's first, which alerted the config's channels).
+ */
+export function otherOutlets(story: BatchStory, alerting: string | null = story.reports[0]?.source ?? null): OtherReport[] {
+  const seen = new Set<string>(alerting === null ? [] : [alerting]);
   const others: OtherReport[] = [];
   for (const report of story.reports) {
     if (seen.has(report.source)) continue;
@@ -39,18 +41,20 @@ export function updateStoryAlerts(ctx: FeedContext, step: StoryStep, entry: NewI
   const { story } = step;
   if (!step.newOutlet && !step.becameBreaking) return;
   const { batch } = ctx;
-  const others = otherOutlets(story);
   const modeOf = (chat: string, threadId: number | null) => ctx.routing.channels.find((c) => c.chat === chat && c.threadId === threadId)?.updates ?? 'edit';
   for (const { message, base, language } of story.newAlerts.values()) {
     if (modeOf(message.chat, message.threadId) === 'silent') continue;
-    Object.assign(message, renderStoryUpdate(base, story.breaking, others, language));
+    Object.assign(message, renderStoryUpdate(base, story.breaking, otherOutlets(story, message.origin?.source ?? null), language));
   }
   const latest = { title: entry.item.title, source: ctx.source, link: entry.item.link, language: entry.item.language };
   for (const alert of story.alerts) {
     const mode = modeOf(alert.chat, alert.threadId);
     if (mode === 'silent' || alert.status === 'failed') continue;
-    // The alert's language is its first report's: «also reported by» reads in it.
-    const updated = renderStoryUpdate({ html: alert.baseHtml, text: alert.baseText }, story.breaking, others, story.reports[0]?.language ?? null);
+    // Each alert names the outlets other than its own, in its own language (alerts queued before
+    // these were kept: the story's first report's).
+    const first = story.reports[0];
+    const others = otherOutlets(story, alert.source ?? first?.source ?? null);
+    const updated = renderStoryUpdate({ html: alert.baseHtml, text: alert.baseText }, story.breaking, others, alert.source !== null ? alert.language : (first?.language ?? null));
     if (alert.status === 'pending') {
       rewrite(batch, alert.outboxId, updated);
       continue;
@@ -110,6 +114,7 @@ export async function renderAlerts(ctx: FeedContext, entry: NewItem, story: Batc
       linkPreview: channel.linkPreview,
       html: renderHtml(alert, options),
       text: renderText(alert, options),
+      origin: { source: ctx.source, language: item.language },
     };
     batch.outbox.push(message);
     story.newAlerts.set(destination, { message, base: { html: message.html, text: message.text }, language: item.language });
