@@ -12,7 +12,8 @@ import type { FeedContext, FeedCounts, FeedJob } from './feed/context.js';
 import { freshItems } from './feed/fresh.js';
 import { renderAlerts, pendingDestinations, updateStoryAlerts } from './feed/render.js';
 import { matchAndRoute } from './feed/route.js';
-import { assignStory, StoryBook } from './feed/story.js';
+import { assignStory } from './feed/story.js';
+import { StoryBook } from './feed/story-book.js';
 import { configRouting } from './routing.js';
 
 export type { FeedJob } from './feed/context.js';

@@ -16,7 +16,8 @@ import type { FeedContext } from '../../src/worker/feed/context.js';
 import { contentHash, freshItems } from '../../src/worker/feed/fresh.js';
 import { otherOutlets, renderAlerts, updateStoryAlerts } from '../../src/worker/feed/render.js';
 import { destinationsFor, matchAndRoute } from '../../src/worker/feed/route.js';
-import { assignStory, isBurst, StoryBook, type BatchStory } from '../../src/worker/feed/story.js';
+import { StoryBook, type BatchStory } from '../../src/worker/feed/story-book.js';
+import { assignStory, isBurst } from '../../src/worker/feed/story.js';
 import { processFeed, storyRules } from '../../src/worker/process-feed.js';
 import { configRouting } from '../../src/worker/routing.js';
 

@@ -12,7 +12,7 @@ import type { Logger } from '../../log.js';
 import type { FeedBatch, Store } from '../../store/store.js';
 import type { Summarizer } from '../../summary/llm.js';
 import type { Routing } from '../routing.js';
-import type { StoryBook } from './story.js';
+import type { StoryBook } from './story-book.js';
 
 export interface FeedPoll {
   /** the feed's first successful poll: it only records the backlog, bar the newest few */

@@ -8,7 +8,8 @@ import type { Summary } from '../../summary/summarize.js';
 import type { FeedContext } from './context.js';
 import type { NewItem } from './fresh.js';
 import type { Destination } from './route.js';
-import type { BatchStory, StoryStep } from './story.js';
+import type { BatchStory } from './story-book.js';
+import type { StoryStep } from './story.js';
 
 /**
  * The other outlets' reports, for «also reported by»: one per outlet, not the one whose report the

@@ -8,60 +8,11 @@ import type { Config } from '../../config/load.js';
 import { cosine } from '../../dedup/embeddings.js';
 import { fingerprint, type Fingerprint } from '../../dedup/fingerprint.js';
 import { storyKeys } from '../../dedup/identity.js';
-import { ReportIndex } from '../../dedup/report-index.js';
-import type { StoryIndex } from '../../dedup/story-index.js';
 import { crossLanguageStories, findStory, type Candidates, type StoryVerdict } from '../../dedup/story.js';
-import type { KnownReport, OutboxMessage, StoryAlert, StoryMatch, StoryRef } from '../../store/store.js';
+import type { KnownReport, StoryMatch } from '../../store/store.js';
 import type { FeedContext } from './context.js';
+import type { BatchStory, ReportLookup } from './story-book.js';
 import type { NewItem } from './fresh.js';
-
-/** A story as this batch knows it: from the store, or created by the batch. */
-export interface BatchStory {
-  ref: StoryRef;
-  title: string;
-  destinations: Set<string>;
-  /** its alerts from earlier polls (rows in the outbox) */
-  alerts: StoryAlert[];
-  /** its alerts created by this batch, by destination, with their text as first rendered: rewritten in place */
-  newAlerts: Map<string, { message: OutboxMessage; base: { html: string; text: string }; language: string | null }>;
-  reports: KnownReport[];
-  breaking: boolean;
-}
-
-/** The stories a batch has touched, by story key and by id, and its own reports, so two reports in one feed fold too. */
-export class StoryBook {
-  readonly byKey = new Map<string, BatchStory>();
-  private readonly byId = new Map<number, BatchStory>();
-  /** the batch's reports, indexed like the store's: their story is a position in `local` */
-  readonly localIndex = new ReportIndex(64);
-  readonly local: BatchStory[] = [];
-  readonly localLookup: ReportLookup = {
-    similar: (...args) => this.localIndex.similar(...args),
-    withFeatures: (features, since, termHashes) => this.localIndex.withFeatures(features, since, 64, termHashes),
-  };
-
-  fromStore(match: StoryMatch): BatchStory {
-    const known = this.byId.get(match.id);
-    if (known) return known;
-    const story: BatchStory = {
-      ref: { id: match.id },
-      title: match.title,
-      destinations: match.destinations,
-      alerts: match.alerts,
-      newAlerts: new Map(),
-      reports: match.reports,
-      breaking: match.breakingAt !== null,
-    };
-    this.byId.set(match.id, story);
-    return story;
-  }
-
-  localNumber(story: BatchStory): number {
-    let n = this.local.indexOf(story);
-    if (n === -1) n = this.local.push(story) - 1;
-    return n;
-  }
-}
 
 // Least cosine similarity of two reports' embeddings for the endpoint to confirm an offline fold
 // across languages, and to make one the offline signature was unsure of (multilingual models put
@@ -81,9 +32,6 @@ export function isBurst(reports: KnownReport[], now: number, burst: Config['dedu
   const recent = reports.filter((r) => r.at >= now - burst.withinMs);
   return recent.length >= burst.reports && new Set(recent.map((r) => r.source)).size >= burst.outlets;
 }
-
-/** An index of reports as a lookup asks it: the shared story index, or the batch's own. */
-type ReportLookup = Pick<StoryIndex, 'similar' | 'withFeatures'>;
 
 /** The probe's candidates in one index. */
 function candidatesIn(index: ReportLookup, print: Fingerprint, since: number, threshold: number, stats: Candidates['stats']): Candidates {
