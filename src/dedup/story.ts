@@ -131,10 +131,21 @@ function bothNameOthers(mine: ReadonlySet<string>, theirs: ReadonlySet<string>):
   return true;
 }
 
+/** featureWeight, remembered: one decision weighs the same few features against hundreds of candidates. */
+type Weigh = (feature: string) => number;
+function weigher(stats: FeatureStats): Weigh {
+  const weights = new Map<string, number>();
+  return (feature) => {
+    let w = weights.get(feature);
+    if (w === undefined) weights.set(feature, (w = featureWeight(feature, stats)));
+    return w;
+  };
+}
+
 /** The weighted Jaccard similarity of two feature maps (see featureSimilarity). */
-function mapSimilarity(mine: FeatureMap, theirs: FeatureMap, stats: FeatureStats): number {
+function mapSimilarity(mine: FeatureMap, theirs: FeatureMap, weigh: Weigh): number {
   // What a headline names counts twice: it is what the story is about, the rest is context.
-  const weight = (feature: string, inTitle: boolean) => featureWeight(feature, stats) * (inTitle ? TITLE_WEIGHT : 1);
+  const weight = (feature: string, inTitle: boolean) => weigh(feature) * (inTitle ? TITLE_WEIGHT : 1);
   let shared = 0;
   let all = 0;
   let telling = false;
@@ -167,7 +178,7 @@ export function featureSimilarity(probe: readonly string[], other: readonly stri
   const mine = featureMap(probe);
   const theirs = featureMap(other);
   if (bothNameOthers(placesOf(mine), placesOf(theirs)) || bothNameOthers(placesOf(mine, COUNTRIES), placesOf(theirs, COUNTRIES))) return 0;
-  return mapSimilarity(mine, theirs, stats);
+  return mapSimilarity(mine, theirs, weigher(stats));
 }
 
 /**
@@ -211,6 +222,7 @@ function storiesApart(probe: ReportProbe, candidates: Candidates): (storyId: num
  */
 export function findStory(probe: ReportProbe, candidates: Candidates, now: number, rules: StoryRules): StoryVerdict | null {
   const apart = storiesApart(probe, candidates);
+  const weigh = weigher(candidates.stats);
   for (const report of candidates.similar) {
     if (report.similarity < rules.threshold) break; // most similar first
     if (sameLanguage(probe.language, report.language) && !apart(report.storyId)) return { storyId: report.storyId, how: 'near-duplicate', score: report.similarity };
@@ -221,11 +233,11 @@ export function findStory(probe: ReportProbe, candidates: Candidates, now: numbe
   let rewrite: StoryVerdict | null = null;
   for (const report of candidates.withFeatures) {
     if (report.similarity < rules.rewriteThreshold || !sameLanguage(probe.language, report.language) || apart(report.storyId)) continue;
-    const score = mapSimilarity(mine, featureMap(report.features), candidates.stats);
+    const score = mapSimilarity(mine, featureMap(report.features), weigh);
     if (score >= rules.rewriteScore && score > (rewrite?.score ?? 0)) rewrite = { storyId: report.storyId, how: 'near-duplicate', score };
   }
   if (rewrite) return rewrite;
-  return crossLanguageStories(probe, candidates, now, rules, apart).find((v) => v.score >= rules.crossLanguageScore) ?? null;
+  return crossLanguageStories(probe, candidates, now, rules, apart, weigh).find((v) => v.score >= rules.crossLanguageScore) ?? null;
 }
 
 /**
@@ -239,6 +251,7 @@ export function crossLanguageStories(
   now: number,
   rules: StoryRules,
   apart: (storyId: number) => boolean = storiesApart(probe, candidates),
+  weigh: Weigh = weigher(candidates.stats),
 ): StoryVerdict[] {
   if (!rules.crossLanguage || probe.language === null) return [];
   // A story's reports in other languages are taken together: one names the toll, another the day.
@@ -252,7 +265,7 @@ export function crossLanguageStories(
   const mine = featureMap(probe.fingerprint.features);
   const verdicts: StoryVerdict[] = [];
   for (const [storyId, features] of byStory) {
-    const score = mapSimilarity(mine, features, candidates.stats);
+    const score = mapSimilarity(mine, features, weigh);
     if (score > 0) verdicts.push({ storyId, how: 'cross-language', score });
   }
   return verdicts.sort((a, b) => b.score - a.score);
