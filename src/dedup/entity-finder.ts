@@ -11,9 +11,13 @@ export class EntityFinder {
     this.matcher = new Matcher([...table.variants.keys()].map((name) => compileWatchlist(name, `@${name}`, table)));
   }
 
-  /** The names found, and the word forms that named them. */
-  find(title: string, text: string): { names: string[]; forms: Set<string> } {
+  /** The names found, the word forms that named them, and the names the title carries. */
+  find(title: string, text: string): { names: string[]; forms: Set<string>; inTitle: Set<string> } {
     const matches = this.matcher.match(title, text);
-    return { names: matches.map((m) => m.watchlist), forms: new Set(matches.flatMap((m) => [...m.forms])) };
+    return {
+      names: matches.map((m) => m.watchlist),
+      forms: new Set(matches.flatMap((m) => [...m.forms])),
+      inTitle: new Set(matches.filter((m) => m.hits.some((h) => h.field === 'title')).map((m) => m.watchlist)),
+    };
   }
 }

@@ -139,9 +139,10 @@ export class FeatureFinder {
     // The day of a date is the date: «until 19 January» is not also a count of 19.
     for (const date of dates) numbers.delete(String(Number(date.slice(3))));
     const titleTokens = normalizeTokens(title);
+    // The matcher says which field each name was found in: the title needs no pass of its own.
     const inTitle = new Set([
-      ...this.entityFinder.find(title, '').names.map((e) => `@${e}`),
-      ...this.eventFinder.find(title, '').names.map((e) => `#${e}`),
+      ...[...entities.inTitle].map((e) => `@${e}`),
+      ...[...events.inTitle].map((e) => `#${e}`),
       ...titleTokens.filter((t) => DIGITS.test(t)).map((n) => `n:${n.replace(/^0+(?=\d)/u, '')}`),
       ...datesIn(titleTokens).map((d) => `d:${d}`),
     ]);

@@ -39,7 +39,8 @@ export function storyRules(config: Config): StoryRules {
   return { ...DEFAULT_STORY_RULES, threshold: config.dedup.similarity, crossLanguage: config.dedup.crossLanguage };
 }
 
-function contextFor(job: FeedJob): FeedContext {
+/** The context the stages share for one job: what they read, and the batch they build. */
+export function feedContext(job: FeedJob): FeedContext {
   const { feed, parsed, config, now } = job;
   return {
     ...job,
@@ -70,7 +71,7 @@ function contextFor(job: FeedJob): FeedContext {
 
 /** Decides what each new item of a feed becomes, and builds the batch that records it. */
 export async function processFeed(job: FeedJob): Promise<FeedOutcome> {
-  const ctx = contextFor(job);
+  const ctx = feedContext(job);
   await ctx.stories.refresh(ctx.now);
   for (const entry of await freshItems(ctx)) {
     const destinations = matchAndRoute(ctx, entry);

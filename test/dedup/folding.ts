@@ -138,3 +138,13 @@ export function alertCount(reports: readonly Labelled[], assigned: Map<Labelled,
   const alerts = truthByAlert.size;
   return { alerts, stories, duplicates: [...alertsPerStory.values()].reduce((n, c) => n + c - 1, 0) };
 }
+
+/** Whether a set is one a desk editor would recognise: what the issue asks of dev and held-out sets alike. */
+export function setShape(set: ClusterSet): { stories: number; reports: number; multilingual: number; nearMisses: number } {
+  return {
+    stories: set.stories.length,
+    reports: set.stories.reduce((n, s) => n + s.reports.length, 0),
+    multilingual: set.stories.filter((s) => new Set(s.reports.map((r) => r.lang)).size > 1).length,
+    nearMisses: set.stories.filter((s) => s.near).length,
+  };
+}

@@ -5,21 +5,18 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type Config, type FeedConfig } from '../../src/config/load.js';
 import type { Embedder } from '../../src/dedup/embeddings.js';
-import { FeatureFinder } from '../../src/dedup/features.js';
 import { itemKey, storyKeys } from '../../src/dedup/identity.js';
 import { StoryIndex } from '../../src/dedup/story-index.js';
 import type { Item, ParsedFeed } from '../../src/feeds/item.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { KnownReport, Store } from '../../src/store/store.js';
-import { extractive } from '../../src/summary/llm.js';
 import type { FeedContext } from '../../src/worker/feed/context.js';
 import { contentHash, freshItems } from '../../src/worker/feed/fresh.js';
 import { otherOutlets, renderAlerts, updateStoryAlerts } from '../../src/worker/feed/render.js';
 import { destinationsFor, matchAndRoute } from '../../src/worker/feed/route.js';
-import { StoryBook, type BatchStory } from '../../src/worker/feed/story-book.js';
+import type { BatchStory } from '../../src/worker/feed/story-book.js';
 import { assignStory, isBurst } from '../../src/worker/feed/story.js';
-import { processFeed, storyRules } from '../../src/worker/process-feed.js';
-import { configRouting } from '../../src/worker/routing.js';
+import { feedContext, processFeed } from '../../src/worker/process-feed.js';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
 const MINUTE = 60_000;
@@ -70,45 +67,23 @@ function setup(config: Config): Setup {
   return { config, store, stories: new StoryIndex(store, { windowMs: config.dedup.windowMs }) };
 }
 
-/** A feed's context, built like processFeed's (contextFor). */
+/** A feed's context, as processFeed builds it. */
 function contextFor(
   { config, store, stories }: Setup,
   feed: FeedConfig,
   items: Item[],
   options: { now?: number; firstPoll?: boolean; embedder?: Embedder | null } = {},
 ): FeedContext {
-  const now = options.now ?? NOW;
-  return {
+  return feedContext({
     feed,
     parsed: parsed(items),
     poll: { firstPoll: options.firstPoll ?? false, etag: null, lastModified: null },
     config,
     store,
     stories,
-    now,
-    summarizer: extractive,
-    routing: configRouting(config),
+    now: options.now ?? NOW,
     embedder: options.embedder ?? null,
-    log: null,
-    source: feed.name ?? new URL(feed.url).hostname,
-    rules: storyRules(config),
-    finder: new FeatureFinder(config.entities, config.events),
-    batch: {
-      feedUrl: feed.url,
-      at: now,
-      items: [],
-      newStories: [],
-      storyKeys: [],
-      reports: [],
-      outbox: [],
-      outboxRewrites: [],
-      breaking: [],
-      digestItems: [],
-      fetch: { etag: null, lastModified: null },
-    },
-    counts: { items: items.length, new: 0, matched: 0, stories: 0, alerts: 0, folded: 0, updated: 0 },
-    book: new StoryBook(),
-  };
+  });
 }
 
 /** One poll of a feed through the whole pipeline, committed as the worker commits it. */
