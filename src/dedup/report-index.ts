@@ -78,7 +78,6 @@ export class ReportIndex {
   /** per report, per band: the next older report in the same bucket, and the band's key */
   private next: Int32Array;
   /** number → the reports mentioning it, oldest first: how reports in other languages meet */
-  private byNumber = new Map<string, number[]>();
   /** feature → the reports carrying it, oldest first */
   private byFeature = new Map<string, number[]>();
 
@@ -138,7 +137,6 @@ export class ReportIndex {
     this.termCount[id] = count;
     this.termsUsed += count;
     this.link(id);
-    post(this.byNumber, report.numbers, id);
     // Posted without the title mark: a lookup asks for a feature wherever the report names it.
     post(this.byFeature, report.features.map(plainFeature), id);
   }
@@ -190,13 +188,6 @@ export class ReportIndex {
     const base = id * SIGNATURE_SIZE;
     for (let i = 0; i < SIGNATURE_SIZE; i++) if (this.signatures[base + i] === probe[i]) same++;
     return same;
-  }
-
-  /** The reports recorded at or after `since` that mention `number`, newest first. */
-  withNumber(number: string, since: number): SimilarReport[] {
-    const found: SimilarReport[] = [];
-    this.eachPosted(this.byNumber.get(number), since, Infinity, (id) => found.push(this.describe(id, 0)));
-    return found;
   }
 
   /**
@@ -290,7 +281,6 @@ export class ReportIndex {
     this.heads.fill(NONE);
     this.next.fill(NONE);
     for (let id = 0; id < live; id++) this.link(id);
-    renumber(this.byNumber, dead);
     renumber(this.byFeature, dead);
   }
 

@@ -57,18 +57,7 @@ export interface StoryReport {
 }
 
 /** A report's fingerprint as the store gives it back, by id (see reportsAfter). */
-export interface StoredReportRow {
-  id: number;
-  storyId: number;
-  at: number;
-  language: string | null;
-  signature: Uint32Array;
-  bands: number;
-  termHashes: Uint32Array;
-  entities: string[];
-  numbers: string[];
-  features: string[];
-}
+export type StoredReportRow = Omit<StoryReport, 'story' | 'source' | 'link' | 'title'> & { id: number; storyId: number };
 
 /** How long a lock's lease lasts unrenewed, and how long to wait for it. */
 export interface LockOptions {

@@ -54,13 +54,12 @@ async function askEmbeddings(ctx: FeedContext, entry: NewItem, verdict: StoryVer
   if (!vectors) return undefined; // the endpoint failed: the offline verdict stands
   const [mine, ...theirs] = vectors;
   if (!mine) return undefined;
-  let best: { story: StoryMatch; similarity: number } | null = null;
-  stories.forEach((story, i) => {
+  let found: { story: StoryMatch; similarity: number } | null = null;
+  for (const [i, story] of stories.entries()) {
     const vector = theirs[i];
     const similarity = vector ? cosine(mine, vector) : 0;
-    if (similarity > (best?.similarity ?? -1)) best = { story, similarity };
-  });
-  const found = best as { story: StoryMatch; similarity: number } | null;
+    if (similarity > (found?.similarity ?? -1)) found = { story, similarity };
+  }
   if (!found) return undefined;
   ctx.log?.debug({ title: entry.item.title, story: found.story.id, cosine: found.similarity, offline: verdict?.score ?? null }, 'embeddings checked a fold across languages');
   if (verdict) return found.similarity >= CONFIRM_COSINE ? found.story : null;
