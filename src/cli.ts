@@ -15,6 +15,7 @@ import { importOpml, OpmlError, writeOpml } from './opml/opml.js';
 import { EnvError, readEnv, type Env } from './env.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore, StoreError } from './store/open.js';
+import { BOT_ROLE } from './worker/roles.js';
 import { VERSION } from './version.js';
 import { runCycle } from './worker/cycle.js';
 import { createEmbedder } from './dedup/embeddings.js';
@@ -188,15 +189,17 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'once': {
       const config = loadConfig(configFile);
-      const store = openStore(env.DATABASE_URL);
+      const store = await openStore(env.DATABASE_URL);
       try {
         // Commands sent to the bot since the last run count in this cycle (webhook mode: they
         // reach the running worker instead; getUpdates is refused while a webhook is set).
         // Telegram being down must not stop the cycle: the commands wait for the next run.
-        const handled = config.bot.webhook
+        // Only the bot role's holder may call getUpdates: beside a running worker, that worker.
+        const bot = config.bot.webhook ? null : createBot(env, () => config, store, log);
+        const handled = !bot || !(await store.tryRole(BOT_ROLE))
           ? 0
-          : await createBot(env, () => config, store, log)
-              ?.processPending()
+          : await bot
+              .processPending()
               .catch((error: unknown) => {
                 log.warn({ err: (error as Error).message }, 'bot commands not fetched; they wait for the next run');
                 return 0;
@@ -213,7 +216,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run': {
       const config = loadConfig(configFile);
-      const store = openStore(env.DATABASE_URL);
+      const store = await openStore(env.DATABASE_URL);
       let code: number;
       try {
         code = await runService({

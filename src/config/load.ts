@@ -65,6 +65,8 @@ export interface Config {
     retentionMs: number;
   };
   delivery: { maxWaitMs: number };
+  /** how workers on one database share feeds (claims leased for leaseMs) and roles (tried every roleCheckMs) */
+  workers: { leaseMs: number; roleCheckMs: number };
   /** the health and metrics server of `run`; port 0: off */
   http: { port: number; host: string };
   shutdown: { graceMs: number };
@@ -320,6 +322,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       retentionMs: Math.max(raw.dedup.retention, raw.dedup.window),
     },
     delivery: { maxWaitMs: raw.delivery.max_wait },
+    workers: { leaseMs: raw.workers.lease, roleCheckMs: raw.workers.role_check },
     http: { port: raw.http.port, host: raw.http.host },
     shutdown: { graceMs: raw.shutdown.grace },
   };

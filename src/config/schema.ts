@@ -157,6 +157,15 @@ export const ConfigSchema = z.strictObject({
       max_wait: duration('2m'),
     })
     .prefault({}),
+  /** several workers on one database (PostgreSQL): how they share the feeds and the roles */
+  workers: z
+    .strictObject({
+      /** a claimed feed is the claiming worker's for this long; a dead worker's feeds go to the others after it */
+      lease: duration('2m'),
+      /** how often a worker tries to take a role nobody holds (sender, bot, …), and the sender looks for due messages */
+      role_check: duration('2s'),
+    })
+    .prefault({}),
   /** the health and metrics server of `run` (/healthz, /readyz, /metrics); HTTP_PORT and HTTP_HOST override */
   http: z
     .strictObject({

@@ -12,6 +12,7 @@ import {
   type LockOptions,
   type StoredReportRow,
   type FeedBatch,
+  type FeedClaim,
   type FeedState,
   type KnownReport,
   type OutboxKind,
@@ -188,6 +189,12 @@ export const MIGRATIONS: string[] = [
     expires_at INTEGER NOT NULL
   );
   `,
+  // Feeds are claimed for a poll (several processes on one database poll each feed once a round).
+  `
+  ALTER TABLE feeds ADD COLUMN lease_holder TEXT;
+  ALTER TABLE feeds ADD COLUMN lease_until INTEGER;
+  ALTER TABLE feeds ADD COLUMN polled_at INTEGER;
+  `,
 ];
 
 const LOCK_TTL_MS = 30_000;
@@ -250,6 +257,8 @@ export class SqliteStore implements Store {
   private readonly lockQueues = new Map<string, Promise<void>>();
   /** the leases the running code holds, so that a nested withLock knows it already has one */
   private readonly heldHere = new AsyncLocalStorage<ReadonlyMap<string, Lease>>();
+  /** roles this store holds: leases renewed until released or closed */
+  private readonly roles = new Map<string, NodeJS.Timeout>();
 
   /** A prepared statement, prepared once per SQL text: preparing costs more than most runs. */
   private sql(text: string): Database.Statement {
@@ -473,7 +482,70 @@ export class SqliteStore implements Store {
     }));
   }
 
+  async claimFeeds(claim: FeedClaim): Promise<string[]> {
+    // One write transaction: SQLite has one writer at a time, so two processes never claim one feed.
+    return this.db
+      .transaction(() => {
+        const urls = JSON.stringify(claim.urls);
+        this.sql('INSERT INTO feeds (url) SELECT value FROM json_each(?) WHERE true ON CONFLICT(url) DO NOTHING').run(urls);
+        const due = this
+          .sql(
+            `SELECT f.url FROM json_each(?) AS j JOIN feeds f ON f.url = j.value
+             WHERE (f.lease_until IS NULL OR f.lease_until < ? OR f.lease_holder = ?)
+               AND (f.polled_at IS NULL OR f.polled_at < ?)
+             ORDER BY f.polled_at NULLS FIRST, j.key LIMIT ?`,
+          )
+          .pluck()
+          .all(urls, claim.now, this.holder, claim.polledBefore, claim.limit) as string[];
+        const lease = this.sql('UPDATE feeds SET lease_holder = ?, lease_until = ? WHERE url = ?');
+        for (const url of due) lease.run(this.holder, claim.now + claim.leaseMs, url);
+        return due;
+      })
+      .immediate();
+  }
+
+  async finishFeed(url: string, polledAt: number | null): Promise<void> {
+    this.sql('UPDATE feeds SET polled_at = COALESCE(?, polled_at), lease_holder = NULL, lease_until = NULL WHERE url = ?').run(polledAt, url);
+  }
+
+  async tryRole(name: string): Promise<boolean> {
+    if (this.roles.has(name)) return true;
+    // A role and a lock of one name exclude each other: a lock held by this store's own code waits its turn.
+    if (this.leases.has(name)) return false;
+    if (!this.claim(name, LOCK_TTL_MS) && !(this.releaseIfHolderGone(name) && this.claim(name, LOCK_TTL_MS))) return false;
+    const renewal = setInterval(() => {
+      if (!this.db.open) return;
+      try {
+        const renewed = this.sql('UPDATE locks SET expires_at = ? WHERE name = ? AND holder = ?').run(Date.now() + LOCK_TTL_MS, name, this.holder).changes === 1;
+        // Lost (the event loop stalled past the lease and another store took it): the role is theirs now.
+        if (!renewed) this.dropRole(name);
+      } catch {
+        // A busy database misses one renewal; the next one tries again.
+      }
+    }, Math.floor(LOCK_TTL_MS / 3));
+    renewal.unref();
+    this.roles.set(name, renewal);
+    return true;
+  }
+
+  async releaseRole(name: string): Promise<void> {
+    if (!this.roles.has(name)) return;
+    this.dropRole(name);
+    if (this.db.open) this.sql('DELETE FROM locks WHERE name = ? AND holder = ?').run(name, this.holder);
+  }
+
+  heldRoles(): string[] {
+    return [...this.roles.keys()];
+  }
+
+  private dropRole(name: string): void {
+    clearInterval(this.roles.get(name));
+    this.roles.delete(name);
+  }
+
   async withLock<T>(name: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+    // This store holds the role of that name: nobody else can hold the lock.
+    if (this.roles.has(name)) return fn();
     const held = this.heldHere.getStore()?.get(name);
     // Called from within its own holder: it has the lock already.
     if (held && this.leases.get(name) === held) return this.nested(held, fn);
@@ -850,6 +922,8 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     // Leases still held are not released: they go as a crashed holder's do.
     for (const lease of this.leases.values()) clearInterval(lease.renewal);
+    // Roles are given back: another process may take them at once.
+    for (const name of this.heldRoles()) await this.releaseRole(name);
     LIVE_HOLDERS.delete(this.holder);
     if (this.db.open) this.db.close();
   }

@@ -79,6 +79,17 @@ export class StoreBusyError extends Error {
   }
 }
 
+/** What claimFeeds asks for. */
+export interface FeedClaim {
+  /** the configured feeds (by configured URL); others in the store are never claimed */
+  urls: string[];
+  now: number;
+  /** a feed finished at or after this time was polled this round already */
+  polledBefore: number;
+  leaseMs: number;
+  limit: number;
+}
+
 /** A report as the store gives it back for a story. */
 export interface KnownReport {
   at: number;
@@ -210,6 +221,31 @@ export interface Store extends SubscriptionStore {
    * other. Throws StoreBusyError when another holder keeps it past `waitMs`.
    */
   withLock<T>(name: string, fn: () => Promise<T>, options?: LockOptions): Promise<T>;
+  /**
+   * Claims up to `limit` of `urls` that are due: not claimed by anyone whose lease still runs, and
+   * not polled (finished) since `polledBefore`. Feeds the store has not seen yet are added. Each
+   * claimed feed is leased to this store until `now + leaseMs`, so that several processes on one
+   * database poll each feed once per round and a dead holder's feeds go to the others after its
+   * lease. Least recently polled first, then in the order of `urls` (the config's: which report
+   * of a story comes first must not depend on the store). PostgreSQL claims with FOR UPDATE SKIP LOCKED.
+   */
+  claimFeeds(claim: FeedClaim): Promise<string[]>;
+  /**
+   * The poll of a claimed feed is over, whatever its outcome: it was polled at `polledAt` (due
+   * again from the next round), or not at all (null: cut short by shutdown, due at once). The lease ends.
+   */
+  finishFeed(url: string, polledAt: number | null): Promise<void>;
+  /**
+   * Takes role `name` ("sender", "bot", …) unless another store holds it, and holds it until
+   * releaseRole, close, or this store's death (PostgreSQL: a session advisory lock, released when
+   * the connection goes; SQLite: a renewed lease). Resolves whether this store holds it now. A
+   * role and a lock of the same name exclude each other; withLock on a role this store holds runs
+   * at once.
+   */
+  tryRole(name: string): Promise<boolean>;
+  releaseRole(name: string): Promise<void>;
+  /** the roles this store holds now (a role is dropped as soon as its lease or connection is known lost) */
+  heldRoles(): string[];
   /** forgets items, stories and reports older than `before` that nothing pending needs */
   prune(before: number): Promise<{ items: number; stories: number }>;
   commitFeedBatch(batch: FeedBatch): Promise<void>;

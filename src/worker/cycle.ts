@@ -1,6 +1,7 @@
 // One polling cycle: fetch every feed (concurrently, within limits), push each through the
 // pipeline (one feed at a time, so story decisions never race), then drain the outbox.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config, FeedConfig } from '../config/load.js';
 import { queueDueDigests } from '../delivery/digest.js';
 import { drainOutbox, type DrainReport } from '../delivery/outbox.js';
@@ -18,12 +19,13 @@ import { buildRouting } from './routing.js';
 import { StoryIndex } from '../dedup/story-index.js';
 import type { Embedder } from '../dedup/embeddings.js';
 import { StoreBusyError } from '../store/store.js';
+import { escapeHtml } from '../summary/render.js';
+import { DIGESTS_ROLE, PRUNE_ROLE, SENDER_ROLE } from './roles.js';
 
 /** The store lock held while a feed's items are decided and committed (see pollFeed). */
 export const STORY_LOCK = 'stories';
-/** The store lock held while the outbox is drained. */
-export const SENDER_LOCK = 'sender';
-import { escapeHtml } from '../summary/render.js';
+/** How often `once` looks whether another worker, the sender, has sent what it queued. */
+const SENDER_WAIT_MS = 250;
 
 function hostOf(feed: FeedConfig): string {
   return new URL(feed.url).host;
@@ -41,6 +43,19 @@ export interface CycleDeps {
   /** an embeddings endpoint for folds across languages, when configured */
   embedder?: Embedder | null;
   signal?: AbortSignal;
+  /**
+   * A feed polled within this long before the cycle started is not polled again by it: another
+   * worker on the database polled it this round (default 0: every feed not polled since the start).
+   */
+  roundMs?: number;
+  /**
+   * What the cycle does with the outbox: `wait` (once, tests) waits its turn as sender and drains;
+   * `if-sender` drains only when this process holds the sender role; `none` leaves it to the
+   * worker's sender loop.
+   */
+  delivery?: 'wait' | 'if-sender' | 'none';
+  /** runs the cycle's drain in turn with the process's other drains (the worker's sender loop) */
+  sendQueue?: <R>(section: () => Promise<R>) => Promise<R>;
 }
 
 export interface CycleReport {
@@ -81,19 +96,6 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     report.feeds.failed++;
     log.warn({ feed: feed.url, error: error.message, errorType: error.name, failures }, 'feed skipped');
     await store.recordFeedFailure(feed.url, error.message, now, nextPollAfterFailure(failures, error, now));
-    const state = await store.getFeedState(feed.url);
-    if (state && failureNeedsReport(state, now, config.fetch.reportFailingAfterMs)) {
-      log.error(
-        { feed: feed.url, failingSince: new Date(state.failingSince ?? now).toISOString(), failures, error: error.message },
-        'feed has been failing for too long',
-      );
-      await store.markFeedFailureReported(feed.url, now);
-      // Administrators hear of it too, once per run of failures; best effort, as logs are.
-      for (const admin of config.admins) {
-        const text = `Feed failing since ${new Date(state.failingSince ?? now).toISOString().slice(0, 16).replace('T', ' ')} UTC: ${feed.url}\n${error.message}`;
-        await sink.send({ kind: 'alert', targetMessageId: null, chat: admin, threadId: null, linkPreview: false, html: escapeHtml(text), text });
-      }
-    }
   };
 
   /** Fetches and parses one feed; null when it failed (logged and recorded), did not change or must wait. */
@@ -192,29 +194,95 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   };
 
   const agent = createFeedAgent(config.fetch.connectTimeoutMs);
+  const byUrl = new Map(config.feeds.map((feed) => [feed.url, feed]));
+  const urls = [...byUrl.keys()];
+  // Feeds are claimed from the store a batch at a time: with several workers on one database each
+  // polls the feeds nobody else has this round, and a feed whose claimant died is claimed again
+  // once its lease ends. One worker alone claims them all, in the same batches.
+  // A feed this cycle polled was polled at or after its start: never due again within it.
+  const polledBefore = started - (deps.roundMs ?? 0);
+  const batchSize = Math.max(50, config.fetch.concurrency * 4);
   try {
-    await runPooled(config.feeds, hostOf, { limit: config.fetch.concurrency, perKey: config.fetch.perHost }, pollFeed);
+    while (!signal?.aborted) {
+      const claimed = await store.claimFeeds({ urls, now: Date.now(), polledBefore, leaseMs: config.workers.leaseMs, limit: batchSize });
+      if (claimed.length === 0) break;
+      const feeds = claimed.map((url) => byUrl.get(url)).filter((feed): feed is FeedConfig => feed !== undefined);
+      await runPooled(feeds, hostOf, { limit: config.fetch.concurrency, perKey: config.fetch.perHost }, async (feed) => {
+        const claimedAt = Date.now();
+        await pollFeed(feed);
+        // Cut short by shutdown: not polled, so the next run (of any worker) polls it at once.
+        await store.finishFeed(feed.url, signal?.aborted ? null : claimedAt);
+      });
+    }
   } finally {
     await agent.close();
   }
-  // Digests that are due join the outbox, to go out with this drain.
-  await queueDueDigests(store, Date.now());
-  // One sender at a time per database: two processes draining at once could both send a row.
-  report.delivery = await store.withLock(SENDER_LOCK, () =>
-    drainOutbox({
-      store,
-      sink,
-      log,
-      deadline: Date.now() + config.delivery.maxWaitMs,
-      ...(signal ? { signal } : {}),
-    }),
-    { waitMs: config.delivery.maxWaitMs + 30_000 },
-  );
+  // The rest is each one worker's at a time: whoever holds the role (a role once taken is kept).
+  if (await store.tryRole(DIGESTS_ROLE)) await queueDueDigests(store, Date.now());
+  const delivery = deps.delivery ?? 'wait';
+  if (delivery !== 'none') {
+    const sendQueue = deps.sendQueue ?? (<R>(section: () => Promise<R>) => section());
+    const drain = () => sendQueue(() => drainOutbox({ store, sink, log, deadline: Date.now() + config.delivery.maxWaitMs, ...(signal ? { signal } : {}) }));
+    if (delivery === 'if-sender') {
+      if (await store.tryRole(SENDER_ROLE)) {
+        await reportFailingFeeds({ config, store, sink, log });
+        report.delivery = await drain();
+      } else report.delivery.pending = (await store.outboxCounts()).pending;
+    } else {
+      // One sender at a time per database: two processes draining at once could both send a row.
+      // Another worker holding the role sends what this cycle queued; this one waits until it
+      // has (or the role is free to take: another `once` finished), within max_wait.
+      const deadline = Date.now() + config.delivery.maxWaitMs;
+      for (;;) {
+        if (await store.tryRole(SENDER_ROLE)) {
+          await reportFailingFeeds({ config, store, sink, log });
+          report.delivery = await drain();
+          break;
+        }
+        const due = await store.nextOutboxDue();
+        if (due === null || due > Date.now() || Date.now() >= deadline || signal?.aborted) {
+          log.info({ pending: due !== null && due <= Date.now() }, 'another worker is the sender: it delivers what this cycle queued');
+          report.delivery.pending = (await store.outboxCounts()).pending;
+          break;
+        }
+        await sleep(SENDER_WAIT_MS * (0.5 + Math.random()));
+      }
+    }
+  }
   // Retention: the store stays bounded; what a pending message still needs is kept.
-  const pruned = await store.prune(Date.now() - config.dedup.retentionMs);
-  if (pruned.items > 0 || pruned.stories > 0) log.info(pruned, 'pruned items and stories past retention');
+  if (await store.tryRole(PRUNE_ROLE)) {
+    const pruned = await store.prune(Date.now() - config.dedup.retentionMs);
+    if (pruned.items > 0 || pruned.stories > 0) log.info(pruned, 'pruned items and stories past retention');
+  }
   report.interrupted = signal?.aborted ?? false;
   report.durationMs = Date.now() - started;
   log.info(report, 'cycle finished');
   return report;
+}
+
+/**
+ * Tells of feeds failing for longer than `fetch.report_failing_after`, once per run of failures:
+ * in the log and to the administrators. The sender's duty, since it goes through the sink.
+ */
+export async function reportFailingFeeds(deps: Pick<CycleDeps, 'config' | 'store' | 'sink' | 'log'>): Promise<number> {
+  const { config, store, sink, log } = deps;
+  const configured = new Set(config.feeds.map((feed) => feed.url));
+  const now = Date.now();
+  let reported = 0;
+  for (const state of await store.feedStates()) {
+    if (!configured.has(state.url) || !failureNeedsReport(state, now, config.fetch.reportFailingAfterMs)) continue;
+    const since = state.failingSince ?? now;
+    log.error(
+      { feed: state.url, failingSince: new Date(since).toISOString(), failures: state.consecutiveFailures, error: state.lastError },
+      'feed has been failing for too long',
+    );
+    await store.markFeedFailureReported(state.url, now);
+    reported++;
+    // Administrators hear of it too, once per run of failures; best effort, as logs are.
+    for (const admin of config.admins) {
+      const text = `Feed failing since ${new Date(since).toISOString().slice(0, 16).replace('T', ' ')} UTC: ${state.url}\n${state.lastError ?? ''}`;
+      await sink.send({ kind: 'alert', targetMessageId: null, chat: admin, threadId: null, linkPreview: false, html: escapeHtml(text), text });
+    }
+  }
+  return reported;
 }

@@ -81,6 +81,8 @@ async function handle(request: IncomingMessage, response: ServerResponse, source
       const body = {
         ...verdict,
         cycleRunning: status.running,
+        // what this worker does for all the workers on the database
+        roles: status.roles,
         lastCycleFinishedAt: status.lastCycleFinishedAt === null ? null : new Date(status.lastCycleFinishedAt).toISOString(),
       };
       reply(response, verdict.ready ? 200 : 503, json, `${JSON.stringify(body)}\n`);

@@ -9,9 +9,10 @@ import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import type { CycleReport } from './cycle.js';
 import type { WorkerObserver } from './worker.js';
+import { ROLES } from './roles.js';
 
 export interface MetricsSources {
-  store: Pick<Store, 'feedStates' | 'outboxCounts' | 'chatCounts'>;
+  store: Pick<Store, 'feedStates' | 'outboxCounts' | 'chatCounts' | 'heldRoles'>;
   /** the config in use: which feeds count */
   config: () => Config;
 }
@@ -112,6 +113,16 @@ export class Metrics implements WorkerObserver {
         chats.set({ state: 'inactive' }, counts.inactive);
       },
     });
+    const roles = new Gauge({
+      name: `${PREFIX}role_held`,
+      help: 'Roles this worker holds for all the workers on the database (1 held, 0 not): sender, bot, digests, prune',
+      labelNames: ['role'],
+      registers,
+      collect() {
+        const held = new Set(sources.store.heldRoles());
+        for (const role of ROLES) roles.set({ role }, held.has(role) ? 1 : 0);
+      },
+    });
     // Every series exists from the start, so rate() works from the first scrape.
     for (const outcome of ['ok', 'failed', 'skipped']) this.cycles.inc({ outcome }, 0);
     for (const result of ['ok', 'unchanged', 'failed', 'deferred']) this.feedPolls.inc({ result }, 0);
@@ -147,6 +158,10 @@ export class Metrics implements WorkerObserver {
   }
 
   flushed(report: DrainReport): void {
+    this.delivered(report);
+  }
+
+  drained(report: DrainReport): void {
     this.delivered(report);
   }
 

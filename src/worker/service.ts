@@ -13,6 +13,7 @@ import type { Bot } from '../bot/bot.js';
 import { startHttpServer, type HttpServer } from './http.js';
 import { Metrics } from './metrics.js';
 import { startWorker, type Worker, type WorkerStatus } from './worker.js';
+import { BOT_ROLE, whileHolding, type RoleDuty } from './roles.js';
 
 export interface ServiceOptions {
   configFile: string;
@@ -45,7 +46,7 @@ export async function runService(options: ServiceOptions): Promise<number> {
   let config = options.config;
   const metrics = new Metrics({ store, config: () => config });
   let worker: Worker | null = null;
-  const starting: WorkerStatus = { startedAt: Date.now(), running: false, lastCycleFinishedAt: null, lastCycleError: null, periodMs: 0 };
+  const starting: WorkerStatus = { startedAt: Date.now(), running: false, lastCycleFinishedAt: null, lastCycleError: null, periodMs: 0, roles: [] };
 
   // Signals are ours from the start: a SIGTERM while starting stops gracefully too.
   let signals = 0;
@@ -79,9 +80,12 @@ export async function runService(options: ServiceOptions): Promise<number> {
   const bot = options.createBot(() => config);
   const botStopped = new AbortController();
   await bot?.announceCommands();
-  const polling = config.bot.webhook
-    ? bot?.serveWebhook(config.bot.webhook, botStopped.signal).then((served) => served.closed)
-    : bot?.poll(botStopped.signal);
+  // A webhook reaches whichever worker the proxy sends it to; long polling is one worker's at a
+  // time (Telegram answers a second poller with 409), the one that holds the bot role.
+  let botDuty: RoleDuty | null = null;
+  let polling: Promise<void> | undefined;
+  if (bot && config.bot.webhook) polling = bot.serveWebhook(config.bot.webhook, botStopped.signal).then((served) => served.closed);
+  else if (bot) botDuty = whileHolding({ store, role: BOT_ROLE, everyMs: config.workers.roleCheckMs, log }, (signal) => bot.poll(signal));
 
   /** A new config is validated in full before it replaces the one in use; a bad one changes nothing. */
   function reload(trigger: string): void {
@@ -109,6 +113,7 @@ export async function runService(options: ServiceOptions): Promise<number> {
   void running.stopped.then(() => botStopped.abort());
 
   await running.stopped;
+  await botDuty?.stop();
   await polling;
   watcher?.close();
   await http?.close();

@@ -6,8 +6,10 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../config/load.js';
 import { drainOutbox, type DrainReport } from '../delivery/outbox.js';
-import { runCycle, SENDER_LOCK, type CycleDeps, type CycleReport } from './cycle.js';
+import { reportFailingFeeds, runCycle, type CycleDeps, type CycleReport } from './cycle.js';
 import { StoryIndex } from '../dedup/story-index.js';
+import { createSerialQueue } from '../concurrency.js';
+import { SENDER_ROLE } from './roles.js';
 
 /** What the worker tells whoever watches it (metrics); called synchronously, must not throw. */
 export interface WorkerObserver {
@@ -17,6 +19,8 @@ export interface WorkerObserver {
   cycleSkipped?(): void;
   /** the last send of queued alerts while stopping */
   flushed?(report: DrainReport): void;
+  /** the sender loop sent what other workers (or a retry) made due between cycles */
+  drained?(report: DrainReport): void;
 }
 
 export interface WorkerOptions extends Omit<CycleDeps, 'signal'> {
@@ -35,6 +39,8 @@ export interface WorkerStatus {
   lastCycleError: string | null;
   /** the longest gap between two scheduled cycles: readiness allows two of them */
   periodMs: number;
+  /** the roles this worker holds on the database (sender, bot, digests, prune) */
+  roles: string[];
 }
 
 export interface Worker {
@@ -67,8 +73,35 @@ export function startWorker(options: WorkerOptions): Worker {
   const stories = options.stories ?? new StoryIndex(store, { windowMs: config.dedup.windowMs });
   const shutdown = new AbortController();
   let running: Promise<void> | null = null;
-  // `running` is not kept here: it is whether a cycle promise is pending (see status() below).
-  const status: Omit<WorkerStatus, 'running'> = { startedAt: Date.now(), lastCycleFinishedAt: null, lastCycleError: null, periodMs: 0 };
+  // `running` and `roles` are not kept here: they are read when asked (see status() below).
+  const status: Omit<WorkerStatus, 'running' | 'roles'> = { startedAt: Date.now(), lastCycleFinishedAt: null, lastCycleError: null, periodMs: 0 };
+  // Drains in this process take turns: the cycle's and the sender loop's never send one row twice.
+  const sendQueue = createSerialQueue();
+  let senderBusy = false;
+
+  /**
+   * The sender loop: every role_check the worker tries to be the sender (the role moves to a
+   * survivor when its holder dies) and, if it is, sends what has come due since: alerts other
+   * workers queued, retries whose time has come.
+   */
+  const senderTick = async (): Promise<void> => {
+    if (senderBusy || shutdown.signal.aborted) return;
+    senderBusy = true;
+    try {
+      if (!(await store.tryRole(SENDER_ROLE))) return;
+      const due = await store.nextOutboxDue();
+      if (due === null || due > Date.now()) return;
+      const drained = await sendQueue(() => drainOutbox({ store, sink, log, deadline: Date.now() + config.delivery.maxWaitMs, signal: shutdown.signal }));
+      observer.drained?.(drained);
+      if (drained.sent + drained.failed > 0) log.info({ ...drained }, 'queued messages sent');
+    } catch (error) {
+      log.error({ err: error }, 'sender loop: could not send queued messages; trying again');
+    } finally {
+      senderBusy = false;
+    }
+  };
+  const senderTimer = setInterval(() => void senderTick(), config.workers.roleCheckMs);
+  senderTimer.unref();
   let resolveStopped: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
     resolveStopped = resolve;
@@ -91,7 +124,16 @@ export function startWorker(options: WorkerOptions): Worker {
       ...(options.summarizer ? { summarizer: options.summarizer } : {}),
       ...(options.embedder ? { embedder: options.embedder } : {}),
       signal: shutdown.signal,
+      // A feed another worker polled in the first half of this period is not polled again.
+      roundMs: Math.floor(status.periodMs / 2),
+      delivery: 'if-sender',
+      sendQueue,
     })
+      .then(async (report) => {
+        // Feeds other workers polled fail too: the sender tells of them, once.
+        if (store.heldRoles().includes(SENDER_ROLE)) await reportFailingFeeds({ config, store, sink, log });
+        return report;
+      })
       .then((report) => {
         status.lastCycleFinishedAt = Date.now();
         status.lastCycleError = null;
@@ -132,6 +174,7 @@ export function startWorker(options: WorkerOptions): Worker {
       const deadline = Date.now() + graceMs;
       log.info({ reason, graceMs, cycleRunning: running !== null }, 'stopping');
       await task.destroy();
+      clearInterval(senderTimer);
       if (running) {
         // The cycle gets three quarters of the bound; the last sends get the rest.
         const cycleMs = Math.round(graceMs * CYCLE_SHARE);
@@ -144,10 +187,10 @@ export function startWorker(options: WorkerOptions): Worker {
       }
       shutdown.abort();
       // What is queued and allowed by the rate limits goes out now; the rest stays in the store.
-      if (Date.now() < deadline) {
+      // Only the sender sends: another worker holding the role sends what is queued.
+      if (Date.now() < deadline && store.heldRoles().includes(SENDER_ROLE)) {
         try {
-          // Another process sending now holds the lock: it sends these too, so this one just stops.
-          const flushed = await store.withLock(SENDER_LOCK, () => drainOutbox({ store, sink, log, deadline }), { waitMs: Math.max(0, deadline - Date.now()) });
+          const flushed = await sendQueue(() => drainOutbox({ store, sink, log, deadline }));
           observer.flushed?.(flushed);
           if (flushed.sent > 0 || flushed.pending > 0) log.info({ ...flushed }, 'queued alerts flushed before stopping');
         } catch (error) {
@@ -159,5 +202,5 @@ export function startWorker(options: WorkerOptions): Worker {
     })();
     return stopping;
   };
-  return { stopped, stop, reload, config: () => config, status: () => ({ ...status, running: running !== null }) };
+  return { stopped, stop, reload, config: () => config, status: () => ({ ...status, running: running !== null, roles: store.heldRoles() }) };
 }

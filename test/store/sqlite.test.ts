@@ -159,13 +159,13 @@ describe('SqliteStore', () => {
     await store.close();
   });
 
-  it('refuses a database from a newer steppewatch', () => {
+  it('refuses a database from a newer steppewatch', async () => {
     const file = join(dir, 'db.sqlite');
     const db = new Database(file);
     db.pragma('user_version = 99');
     db.close();
-    expect(() => openStore(`sqlite:${file}`)).toThrow(StoreError);
-    expect(() => openStore(`sqlite:${file}`)).toThrow(/newer than this steppewatch/u);
+    await expect(openStore(`sqlite:${file}`)).rejects.toThrow(StoreError);
+    await expect(openStore(`sqlite:${file}`)).rejects.toThrow(/newer than this steppewatch/u);
   });
 });
 

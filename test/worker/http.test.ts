@@ -17,7 +17,7 @@ const sink = new ConsoleSink(new Writable({ write: (_c, _e, cb) => cb() }));
 const MINUTE = 60_000;
 
 function status(over: Partial<WorkerStatus> = {}): WorkerStatus {
-  return { startedAt: 0, running: false, lastCycleFinishedAt: null, lastCycleError: null, periodMs: 5 * MINUTE, ...over };
+  return { startedAt: 0, running: false, lastCycleFinishedAt: null, lastCycleError: null, periodMs: 5 * MINUTE, roles: [], ...over };
 }
 
 describe('readiness', () => {

@@ -100,7 +100,8 @@ describe('the worker', () => {
     feeds.set('/a.xml', rss('A', []));
     worker = startWorker({ config: config(['/a.xml']), store, sink, log, graceMs: 800 });
     await logged('cycle finished');
-    await store.close();
+    // A disk that fails under the last sends: no local server can stand in for a failing SQLite file.
+    store.dueOutbox = () => Promise.reject(new Error('disk I/O error'));
     await worker.stop('SIGTERM');
     expect(messages).toContain('could not send queued alerts before stopping');
   });
