@@ -1,0 +1,1037 @@
+// The Store contract, run against every implementation: SQLite (a temp file) and PostgreSQL (a
+// fresh schema of TEST_DATABASE_URL). Cross-store tests open two stores on one database.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { openStore, StoreError } from '../../src/store/open.js';
+import { advisoryKey, PG_MIGRATIONS, PostgresStore } from '../../src/store/postgres.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { StoreBusyError, type FeedBatch, type OutboxMessage, type Store, type StoryReport } from '../../src/store/store.js';
+import { createTestSchema, testDatabaseUrl, useTestSchema, withTestClient } from '../support/postgres.js';
+
+interface Database {
+  /** opens one more store on this test's database (closed when the test ends) */
+  open(): Promise<Store>;
+}
+
+interface Backend {
+  name: string;
+  /** false where this machine has no such database (PostgreSQL without TEST_DATABASE_URL, outside CI) */
+  available: boolean;
+  /** a new empty database for the running test, removed when it ends */
+  database(): Promise<Database>;
+}
+
+/** Opens stores through `open`, and closes them all, then calls `cleanup`, when the test ends. */
+function tracked(open: () => Promise<Store>, cleanup: () => Promise<void> | void): Database {
+  const stores: Store[] = [];
+  onTestFinished(async () => {
+    for (const store of stores) await store.close().catch(() => undefined);
+    await cleanup();
+  });
+  return {
+    open: async () => {
+      const store = await open();
+      stores.push(store);
+      return store;
+    },
+  };
+}
+
+const backends: Backend[] = [
+  {
+    name: 'SQLite',
+    available: true,
+    database: () => {
+      const dir = mkdtempSync(join(tmpdir(), 'steppewatch-contract-'));
+      const file = join(dir, 'db.sqlite');
+      return Promise.resolve(
+        tracked(
+          () => Promise.resolve(new SqliteStore(file)),
+          () => rmSync(dir, { recursive: true, force: true }),
+        ),
+      );
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    // Without TEST_DATABASE_URL (a developer machine without PostgreSQL) this half is skipped;
+    // testDatabaseUrl() throws instead under CI, which must run it.
+    available: testDatabaseUrl() !== undefined,
+    database: async () => {
+      const schema = await createTestSchema();
+      return tracked(() => openStore(schema.url), () => schema.drop());
+    },
+  },
+];
+
+const FEED = 'https://f.test/rss';
+
+function batch(overrides: Partial<FeedBatch> = {}): FeedBatch {
+  return {
+    feedUrl: FEED,
+    at: 1_000,
+    items: [{ key: 'g:1', title: 'Story', link: 'https://f.test/1', publishedAt: 900, decision: 'alerted', watchlists: ['w'], story: { newIndex: 0 }, contentHash: 'h1' }],
+    newStories: [{ title: 'Story', link: 'https://f.test/1', keys: ['u:https://f.test/1'] }],
+    storyKeys: [],
+    reports: [],
+    outbox: [alert({ newIndex: 0 }, '@chan')],
+    outboxRewrites: [],
+    breaking: [],
+    digestItems: [],
+    fetch: { etag: '"e1"', lastModified: null },
+    ...overrides,
+  };
+}
+
+/** A batch that writes nothing but the feed's success. */
+function emptyBatch(overrides: Partial<FeedBatch> = {}): FeedBatch {
+  return batch({ items: [], newStories: [], outbox: [], ...overrides });
+}
+
+function alert(story: OutboxMessage['story'], chat: string, threadId: number | null = null, html = `<b>${chat}</b>`): OutboxMessage {
+  return { story, kind: 'alert', targetId: null, chat, threadId, linkPreview: false, html, text: html.replace(/<[^>]+>/gu, '') };
+}
+
+function report(story: StoryReport['story'], at: number, overrides: Partial<StoryReport> = {}): StoryReport {
+  return {
+    story,
+    at,
+    source: `s${at}.test`,
+    link: `https://s${at}.test/a`,
+    title: 'Story',
+    language: 'en',
+    signature: new Uint32Array([at, 0xffffffff, 0]),
+    bands: 0x80000001,
+    termHashes: new Uint32Array([7, 0x7fffffff]),
+    entities: ['almaty'],
+    numbers: ['164'],
+    features: ['@almaty', 'n:164'],
+    ...overrides,
+  };
+}
+
+/** A promise and the function that settles it: lets a test decide when a holder finishes. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+async function storyId(store: Store, key: string): Promise<number> {
+  const story = await store.findStory([key], 0);
+  if (!story) throw new Error(`no story with key ${key}`);
+  return story.id;
+}
+
+describe.each(backends)('$name store', (backend) => {
+  describe.skipIf(!backend.available)('contract', () => {
+    const one = async (): Promise<Store> => (await backend.database()).open();
+    const two = async (): Promise<[Store, Store]> => {
+      const db = await backend.database();
+      return [await db.open(), await db.open()];
+    };
+
+    describe('feeds', () => {
+      it('knows no feed until one is recorded', async () => {
+        const store = await one();
+        expect(await store.getFeedState(FEED)).toBeNull();
+        expect(await store.feedStates()).toEqual([]);
+      });
+
+      it('counts consecutive failures until a success, and reports a run of them once', async () => {
+        const store = await one();
+        await store.recordFeedFailure(FEED, 'HTTP 500', 1, 60_001);
+        await store.recordFeedFailure(FEED, 'HTTP 502', 2, 120_002);
+        expect(await store.getFeedState(FEED)).toEqual({
+          url: FEED,
+          etag: null,
+          lastModified: null,
+          firstPolledAt: null,
+          lastSuccessAt: null,
+          lastError: 'HTTP 502',
+          consecutiveFailures: 2,
+          nextPollAt: 120_002,
+          fetchUrl: null,
+          failingSince: 1,
+          failureReportedAt: null,
+        });
+        await store.markFeedFailureReported(FEED, 3);
+        expect(await store.getFeedState(FEED)).toMatchObject({ failureReportedAt: 3, consecutiveFailures: 2 });
+        await store.commitFeedBatch(batch({ at: 1_000 }));
+        expect(await store.getFeedState(FEED)).toEqual({
+          url: FEED,
+          etag: '"e1"',
+          lastModified: null,
+          firstPolledAt: 1_000,
+          lastSuccessAt: 1_000,
+          lastError: null,
+          consecutiveFailures: 0,
+          nextPollAt: null,
+          fetchUrl: null,
+          failingSince: null,
+          failureReportedAt: null,
+        });
+        // The first successful poll stays the first; the fetch headers follow the latest.
+        await store.commitFeedBatch(emptyBatch({ at: 2_000, fetch: { etag: null, lastModified: 'Tue, 01 Jan 2030 00:00:00 GMT' } }));
+        expect(await store.getFeedState(FEED)).toMatchObject({ firstPolledAt: 1_000, lastSuccessAt: 2_000, etag: null, lastModified: 'Tue, 01 Jan 2030 00:00:00 GMT' });
+        // A new run of failures starts anew.
+        await store.recordFeedFailure(FEED, 'timeout', 3_000, 4_000);
+        expect(await store.getFeedState(FEED)).toMatchObject({ consecutiveFailures: 1, failingSince: 3_000, lastError: 'timeout', firstPolledAt: 1_000 });
+      });
+
+      it('records an unchanged poll as a success, and only for a known feed', async () => {
+        const store = await one();
+        await store.recordFeedUnchanged(FEED, 5);
+        expect(await store.getFeedState(FEED)).toBeNull();
+        await store.recordFeedFailure(FEED, 'HTTP 500', 10, 70);
+        await store.recordFeedUnchanged(FEED, 80);
+        expect(await store.getFeedState(FEED)).toMatchObject({
+          lastSuccessAt: 80,
+          consecutiveFailures: 0,
+          lastError: null,
+          nextPollAt: null,
+          failingSince: null,
+          firstPolledAt: null,
+        });
+      });
+
+      it('remembers and forgets the URL a feed moved to', async () => {
+        const store = await one();
+        await store.setFeedFetchUrl(FEED, 'https://new.test/rss');
+        expect(await store.getFeedState(FEED)).toMatchObject({ url: FEED, fetchUrl: 'https://new.test/rss', consecutiveFailures: 0, firstPolledAt: null });
+        await store.commitFeedBatch(emptyBatch());
+        expect(await store.getFeedState(FEED)).toMatchObject({ fetchUrl: 'https://new.test/rss' });
+        await store.setFeedFetchUrl(FEED, null);
+        expect(await store.getFeedState(FEED)).toMatchObject({ fetchUrl: null, firstPolledAt: 1_000 });
+      });
+
+      it('lists every feed by URL', async () => {
+        const store = await one();
+        await store.recordFeedFailure('https://b.test/rss', 'x', 1, 2);
+        await store.commitFeedBatch(emptyBatch({ feedUrl: 'https://a.test/rss' }));
+        await store.setFeedFetchUrl('https://c.test/rss', 'https://d.test/rss');
+        expect((await store.feedStates()).map((f) => f.url)).toEqual(['https://a.test/rss', 'https://b.test/rss', 'https://c.test/rss']);
+      });
+    });
+
+    describe('items', () => {
+      it('gives back the hashes of the items a feed has seen, first seen first', async () => {
+        const store = await one();
+        expect(await store.itemHashes(FEED, [])).toEqual(new Map());
+        await store.commitFeedBatch(
+          batch({
+            items: [
+              { key: 'g:1', title: 'One', link: null, publishedAt: null, decision: 'alerted', watchlists: ['w'], story: { newIndex: 0 }, contentHash: 'h1' },
+              { key: 'g:2', title: 'Two', link: null, publishedAt: 5, decision: 'no-match', watchlists: [], story: null, contentHash: 'h2' },
+            ],
+          }),
+        );
+        expect(await store.itemHashes(FEED, ['g:2', 'g:3', 'g:1'])).toEqual(
+          new Map([
+            ['g:2', 'h2'],
+            ['g:1', 'h1'],
+          ]),
+        );
+        expect(await store.itemHashes('https://other.test/rss', ['g:1'])).toEqual(new Map());
+        // Seen again: the first record stands.
+        await store.commitFeedBatch(
+          emptyBatch({ items: [{ key: 'g:2', title: 'Two again', link: null, publishedAt: 5, decision: 'stale', watchlists: [], story: null, contentHash: 'h2b' }] }),
+        );
+        expect(await store.itemHashes(FEED, ['g:2'])).toEqual(new Map([['g:2', 'h2']]));
+        await store.recordItemUpdate(FEED, 'g:2', 'h2c', 2_000);
+        expect(await store.itemHashes(FEED, ['g:1', 'g:2'])).toEqual(
+          new Map([
+            ['g:1', 'h1'],
+            ['g:2', 'h2c'],
+          ]),
+        );
+        await store.recordItemUpdate(FEED, 'g:9', 'h9', 2_000); // unseen: nothing
+        expect(await store.itemHashes(FEED, ['g:9'])).toEqual(new Map());
+      });
+    });
+
+    describe('commitFeedBatch', () => {
+      it('creates stories with their keys, and adds keys to existing stories', async () => {
+        const store = await one();
+        await store.commitFeedBatch(
+          batch({
+            at: 1_000,
+            newStories: [
+              { title: 'First', link: 'https://f.test/1', keys: ['u:1', 't:first'] },
+              { title: 'Second', link: null, keys: ['u:2', 'u:2'] },
+            ],
+            items: [
+              { key: 'g:1', title: 'First', link: null, publishedAt: null, decision: 'alerted', watchlists: ['w'], story: { newIndex: 0 }, contentHash: 'h1' },
+              { key: 'g:2', title: 'Second', link: null, publishedAt: null, decision: 'alerted', watchlists: ['w'], story: { newIndex: 1 }, contentHash: 'h2' },
+            ],
+            outbox: [],
+          }),
+        );
+        const first = await store.findStory(['t:first'], 0);
+        const second = await store.findStory(['u:2'], 0);
+        expect(first).toMatchObject({ title: 'First', destinations: new Set(), alerts: [], reports: [], breakingAt: null });
+        expect(second).toMatchObject({ title: 'Second' });
+        if (!first || !second) throw new Error('stories missing');
+        expect(second.id).toBeGreaterThan(first.id);
+        expect(await store.findStory(['u:1'], 0)).toMatchObject({ id: first.id });
+        expect(await store.findStory([], 0)).toBeNull();
+        expect(await store.findStory(['nope'], 0)).toBeNull();
+        expect(await store.findStory(['u:1'], 1_001)).toBeNull(); // created before the window
+
+        await store.commitFeedBatch(emptyBatch({ at: 2_000, storyKeys: [{ storyId: first.id, key: 'x:learnt' }, { storyId: first.id, key: 'u:1' }] }));
+        expect(await store.findStory(['x:learnt'], 0)).toMatchObject({ id: first.id });
+        // Of the stories carrying one of the keys, the most recent.
+        await store.commitFeedBatch(emptyBatch({ at: 3_000, newStories: [{ title: 'Third', link: null, keys: ['x:learnt'] }] }));
+        expect(await store.findStory(['x:learnt', 'u:2'], 0)).toMatchObject({ title: 'Third' });
+        expect(await store.getStory(first.id)).toMatchObject({ id: first.id, title: 'First' });
+        expect(await store.getStory(first.id + 1_000)).toBeNull();
+      });
+
+      it('gives reports back exactly, by id, after an id and since a time', async () => {
+        const store = await one();
+        expect(await store.reportsAfter(0, 0, 10)).toEqual([]);
+        const reports = [
+          report({ newIndex: 0 }, 10),
+          report({ newIndex: 0 }, 20, { language: null, link: null, signature: new Uint32Array([]), termHashes: new Uint32Array([0xdeadbeef]), entities: [], numbers: [], features: [], bands: 0xffffffff }),
+          report({ newIndex: 0 }, 15, { entities: ['quote "and" \\ backslash', 'юникод'], features: ['d:01-05'] }),
+        ];
+        await store.commitFeedBatch(batch({ reports }));
+        const id = await storyId(store, 'u:https://f.test/1');
+        const rows = await store.reportsAfter(0, 0, 10);
+        expect(rows).toEqual(
+          reports.map((r) => ({
+            id: expect.any(Number) as number,
+            storyId: id,
+            at: r.at,
+            language: r.language,
+            signature: r.signature,
+            bands: r.bands,
+            termHashes: r.termHashes,
+            entities: r.entities,
+            numbers: r.numbers,
+            features: r.features,
+          })),
+        );
+        for (const row of rows) {
+          expect(row.signature).toBeInstanceOf(Uint32Array);
+          expect(row.termHashes).toBeInstanceOf(Uint32Array);
+        }
+        const ids = rows.map((r) => r.id);
+        expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+        const [firstId = 0, secondId = 0] = ids;
+        expect((await store.reportsAfter(firstId, 0, 10)).map((r) => r.id)).toEqual(ids.slice(1));
+        expect((await store.reportsAfter(0, 15, 10)).map((r) => r.at)).toEqual([20, 15]);
+        expect((await store.reportsAfter(0, 0, 2)).map((r) => r.id)).toEqual([firstId, secondId]);
+        expect(await store.reportsAfter(0, 21, 10)).toEqual([]);
+        // Reports of an existing story, in a later batch.
+        await store.commitFeedBatch(emptyBatch({ at: 2_000, reports: [report({ id }, 30)] }));
+        expect(await store.reportsAfter(ids[2] ?? 0, 0, 10)).toMatchObject([{ storyId: id, at: 30 }]);
+      });
+
+      it('queues a story one alert per destination, edits and replies as many as asked', async () => {
+        const store = await one();
+        await store.commitFeedBatch(
+          batch({
+            outbox: [
+              { ...alert({ newIndex: 0 }, '@chan', null, '<b>A</b>'), linkPreview: true, origin: { source: 'f.test', language: 'ru' } },
+              alert({ newIndex: 0 }, '@chan', null, '<b>duplicate</b>'),
+              alert({ newIndex: 0 }, '-100', 7),
+              alert({ newIndex: 0 }, '-100', null),
+            ],
+          }),
+        );
+        const id = await storyId(store, 'u:https://f.test/1');
+        // Again in a later batch: still one alert per destination.
+        await store.commitFeedBatch(emptyBatch({ at: 2_000, outbox: [alert({ id }, '@chan', null, '<b>again</b>')] }));
+        const story = await store.getStory(id);
+        expect(story?.destinations).toEqual(new Set(['@chan', '-100#7', '-100']));
+        expect(story?.alerts).toEqual([
+          { outboxId: expect.any(Number) as number, chat: '@chan', threadId: null, status: 'pending', baseHtml: '<b>A</b>', baseText: 'A', pendingEditId: null, linkPreview: true, source: 'f.test', language: 'ru' },
+          { outboxId: expect.any(Number) as number, chat: '-100', threadId: 7, status: 'pending', baseHtml: '<b>-100</b>', baseText: '-100', pendingEditId: null, linkPreview: false, source: null, language: null },
+          { outboxId: expect.any(Number) as number, chat: '-100', threadId: null, status: 'pending', baseHtml: '<b>-100</b>', baseText: '-100', pendingEditId: null, linkPreview: false, source: null, language: null },
+        ]);
+        const [chan] = story?.alerts ?? [];
+        if (!chan) throw new Error('no alert');
+        await store.markSent(chan.outboxId, 77, 2_500);
+        const edit = (html: string): OutboxMessage => ({ story: { id }, kind: 'edit', targetId: chan.outboxId, chat: '@chan', threadId: null, linkPreview: true, html, text: html });
+        await store.commitFeedBatch(
+          emptyBatch({
+            at: 3_000,
+            outbox: [edit('edit 1'), edit('edit 2'), { story: { id }, kind: 'reply', targetId: chan.outboxId, chat: '@chan', threadId: null, linkPreview: false, html: 'reply', text: 'reply' }],
+          }),
+        );
+        const due = await store.dueOutbox(10_000, 10);
+        expect(due.map((row) => [row.kind, row.html])).toEqual([
+          ['alert', '<b>-100</b>'],
+          ['alert', '<b>-100</b>'],
+          ['edit', 'edit 1'],
+          ['edit', 'edit 2'],
+          ['reply', 'reply'],
+        ]);
+        expect(due[2]).toEqual({
+          id: expect.any(Number) as number,
+          storyId: id,
+          kind: 'edit',
+          target: { status: 'sent', messageId: 77 },
+          chat: '@chan',
+          threadId: null,
+          linkPreview: true,
+          html: 'edit 1',
+          text: 'edit 1',
+          attempts: 0,
+          createdAt: 3_000,
+        });
+        expect(due[0]).toMatchObject({ target: null, threadId: 7, createdAt: 1_000 });
+        const after = await store.getStory(id);
+        // The newest pending edit is the one a newer edit replaces; the base stays the alert as first rendered.
+        expect(after?.alerts[0]).toMatchObject({ status: 'sent', baseHtml: '<b>A</b>', pendingEditId: due[3]?.id });
+        await store.markSent(due[3]?.id ?? 0, 77, 3_500);
+        expect((await store.getStory(id))?.alerts[0]?.pendingEditId).toBe(due[2]?.id);
+      });
+
+      it('rewrites pending rows only, keeping the alert as first rendered', async () => {
+        const store = await one();
+        await store.commitFeedBatch(batch({ outbox: [alert({ newIndex: 0 }, '@a'), alert({ newIndex: 0 }, '@b')] }));
+        const id = await storyId(store, 'u:https://f.test/1');
+        const [a, b] = await store.dueOutbox(5_000, 10);
+        if (!a || !b) throw new Error('rows missing');
+        await store.markSent(b.id, 1, 2_000);
+        await store.commitFeedBatch(
+          emptyBatch({
+            at: 3_000,
+            outboxRewrites: [
+              { id: a.id, html: 'first rewrite', text: 'first' },
+              { id: b.id, html: 'sent: not rewritten', text: 'no' },
+              { id: a.id, html: '<b>@a</b> +1', text: '@a +1' },
+            ],
+          }),
+        );
+        expect(await store.dueOutbox(5_000, 10)).toMatchObject([{ id: a.id, html: '<b>@a</b> +1', text: '@a +1' }]);
+        expect((await store.getStory(id))?.alerts).toMatchObject([
+          { chat: '@a', baseHtml: '<b>@a</b>', baseText: '@a' },
+          { chat: '@b', baseHtml: '<b>@b</b>', status: 'sent' },
+        ]);
+      });
+
+      it('marks stories breaking once', async () => {
+        const store = await one();
+        await store.commitFeedBatch(batch({ at: 1_000, breaking: [{ newIndex: 0 }] }));
+        const id = await storyId(store, 'u:https://f.test/1');
+        expect((await store.getStory(id))?.breakingAt).toBe(1_000);
+        await store.commitFeedBatch(emptyBatch({ at: 2_000, breaking: [{ id }] }));
+        expect((await store.getStory(id))?.breakingAt).toBe(1_000);
+      });
+
+      it('collects digest items, which count as the story reaching that chat', async () => {
+        const store = await one();
+        await store.upsertChat('@digest', 'channel', 0);
+        await store.setDigest('@digest', 'hourly', 0);
+        await store.commitFeedBatch(batch({ outbox: [], digestItems: [{ story: { newIndex: 0 }, chat: '@digest', html: '<b>D</b>', text: 'D' }] }));
+        const id = await storyId(store, 'u:https://f.test/1');
+        expect((await store.getStory(id))?.destinations).toEqual(new Set(['@digest']));
+        expect(await store.dueDigests(3_600_000)).toEqual([{ chat: '@digest', items: [{ id: expect.any(Number) as number, storyId: id, html: '<b>D</b>', text: 'D' }] }]);
+      });
+
+      it('writes nothing of a batch that fails half-way', async () => {
+        const store = await one();
+        await store.commitFeedBatch(emptyBatch({ feedUrl: 'https://other.test/rss' }));
+        const broken = batch({
+          reports: [report({ newIndex: 0 }, 5)],
+          digestItems: [{ story: { newIndex: 0 }, chat: '@d', html: 'd', text: 'd' }],
+          outbox: [alert({ newIndex: 0 }, '@chan'), alert({ newIndex: 5 }, '@chan')],
+        });
+        await expect(store.commitFeedBatch(broken)).rejects.toThrow(/new story 5/u);
+        expect(await store.itemHashes(FEED, ['g:1'])).toEqual(new Map());
+        expect(await store.getFeedState(FEED)).toBeNull();
+        expect(await store.findStory(['u:https://f.test/1'], 0)).toBeNull();
+        expect(await store.reportsAfter(0, 0, 10)).toEqual([]);
+        expect(await store.outboxCounts()).toEqual({ pending: 0, sent: 0, failed: 0 });
+        expect(await store.getFeedState('https://other.test/rss')).toMatchObject({ firstPolledAt: 1_000 });
+        // The store still works after the rollback.
+        await store.commitFeedBatch(batch());
+        expect(await store.outboxCounts()).toEqual({ pending: 1, sent: 0, failed: 0 });
+      });
+
+      it('loses nothing when two stores commit batches at once', async () => {
+        const [a, b] = await two();
+        const batches = (store: string) =>
+          Array.from({ length: 15 }, (_, i) =>
+            batch({
+              feedUrl: `https://${store}.test/${i}`,
+              at: 1_000 + i,
+              items: Array.from({ length: 5 }, (__, j) => ({ key: `g:${j}`, title: `T${j}`, link: null, publishedAt: null, decision: 'alerted' as const, watchlists: ['w'], story: { newIndex: j % 2 }, contentHash: `h${j}` })),
+              newStories: [
+                { title: `${store}${i}a`, link: null, keys: [`k:${store}:${i}:a`] },
+                { title: `${store}${i}b`, link: null, keys: [`k:${store}:${i}:b`] },
+              ],
+              reports: [report({ newIndex: 0 }, i), report({ newIndex: 1 }, i)],
+              outbox: [alert({ newIndex: 0 }, '@chan'), alert({ newIndex: 1 }, '@chan')],
+            }),
+          );
+        await Promise.all([...batches('a').map((x) => a.commitFeedBatch(x)), ...batches('b').map((x) => b.commitFeedBatch(x))]);
+        expect(await a.outboxCounts()).toEqual({ pending: 60, sent: 0, failed: 0 });
+        expect(await b.reportsAfter(0, 0, 1_000)).toHaveLength(60);
+        expect(await a.feedStates()).toHaveLength(30);
+        for (const store of ['a', 'b']) {
+          for (let i = 0; i < 15; i++) {
+            const story = await b.findStory([`k:${store}:${i}:b`], 0);
+            expect(story).toMatchObject({ title: `${store}${i}b`, destinations: new Set(['@chan']) });
+            expect(story?.reports).toHaveLength(1);
+          }
+          expect(await a.itemHashes(`https://${store}.test/14`, ['g:0', 'g:4'])).toEqual(
+            new Map([
+              ['g:0', 'h0'],
+              ['g:4', 'h4'],
+            ]),
+          );
+        }
+      });
+    });
+
+    describe('getStory', () => {
+      it("gives a story's first report and its 30 newest, oldest first", async () => {
+        const store = await one();
+        await store.commitFeedBatch(batch({ reports: [report({ newIndex: 0 }, 1_000)] }));
+        const id = await storyId(store, 'u:https://f.test/1');
+        expect((await store.getStory(id))?.reports).toEqual([{ at: 1_000, source: 's1000.test', link: 'https://s1000.test/a', language: 'en', entities: ['almaty'], numbers: ['164'] }]);
+        // Out of order: by time, not by id.
+        const later = Array.from({ length: 39 }, (_, i) => report({ id }, 2_000 + ((i * 7) % 39)));
+        await store.commitFeedBatch(emptyBatch({ at: 2_000, reports: later }));
+        const reports = (await store.getStory(id))?.reports ?? [];
+        expect(reports.map((r) => r.at)).toEqual([1_000, ...Array.from({ length: 30 }, (_, i) => 2_009 + i)]);
+      });
+    });
+
+    describe('prune', () => {
+      it('forgets old items, stories and reports, but keeps a story with something still to send', async () => {
+        const store = await one();
+        await store.commitFeedBatch(batch({ at: 1_000, reports: [report({ newIndex: 0 }, 1_000)] })); // its alert pending
+        await store.commitFeedBatch(
+          batch({
+            feedUrl: 'https://g.test/rss',
+            at: 1_100,
+            items: [{ key: 'g:9', title: 'Old', link: null, publishedAt: 900, decision: 'alerted', watchlists: ['w'], story: { newIndex: 0 }, contentHash: 'h9' }],
+            newStories: [{ title: 'Old', link: null, keys: ['t:old'] }],
+            reports: [report({ newIndex: 0 }, 1_100)],
+            outbox: [alert({ newIndex: 0 }, '@sent')],
+            digestItems: [{ story: { newIndex: 0 }, chat: '@d', html: 'd', text: 'd' }],
+          }),
+        );
+        const old = await storyId(store, 't:old');
+        const sent = (await store.dueOutbox(5_000, 10)).find((row) => row.chat === '@sent');
+        await store.markSent(sent?.id ?? 0, 1, 1_200);
+        await store.commitFeedBatch(
+          batch({ feedUrl: 'https://h.test/rss', at: 3_000, newStories: [{ title: 'New', link: null, keys: ['t:new'] }], reports: [report({ newIndex: 0 }, 3_000)], outbox: [] }),
+        );
+        expect(await store.prune(2_000)).toEqual({ items: 2, stories: 1 });
+        expect(await store.findStory(['t:old'], 0)).toBeNull();
+        expect(await store.getStory(old)).toBeNull();
+        expect(await store.findStory(['u:https://f.test/1'], 0)).not.toBeNull(); // its alert is still to be sent
+        expect(await store.findStory(['t:new'], 0)).not.toBeNull();
+        expect((await store.reportsAfter(0, 0, 10)).map((r) => r.at)).toEqual([3_000]);
+        expect(await store.itemHashes(FEED, ['g:1'])).toEqual(new Map());
+        expect(await store.itemHashes('https://h.test/rss', ['g:1'])).toEqual(new Map([['g:1', 'h1']]));
+        expect(await store.dueOutbox(5_000, 10)).toMatchObject([{ chat: '@chan' }]);
+        expect(await store.outboxCounts()).toEqual({ pending: 1, sent: 0, failed: 0 });
+        expect(await store.prune(2_000)).toEqual({ items: 0, stories: 0 });
+      });
+    });
+
+    describe('outbox', () => {
+      it('moves rows through retry, sent and failed, oldest first', async () => {
+        const store = await one();
+        expect(await store.nextOutboxDue()).toBeNull();
+        expect(await store.dueOutbox(5_000, 10)).toEqual([]);
+        await store.commitFeedBatch(batch({ outbox: [alert({ newIndex: 0 }, '@a'), alert({ newIndex: 0 }, '@b'), alert({ newIndex: 0 }, '@c')] }));
+        expect(await store.nextOutboxDue()).toBe(1_000);
+        expect(await store.dueOutbox(999, 10)).toEqual([]);
+        const rows = await store.dueOutbox(1_000, 10);
+        expect(rows.map((r) => r.chat)).toEqual(['@a', '@b', '@c']);
+        expect((await store.dueOutbox(1_000, 2)).map((r) => r.chat)).toEqual(['@a', '@b']);
+        const [a, b, c] = rows;
+        if (!a || !b || !c) throw new Error('rows missing');
+        await store.markRetry(a.id, '429', 10_000);
+        await store.markRetry(b.id, '500', 9_000);
+        expect((await store.dueOutbox(5_000, 10)).map((r) => r.chat)).toEqual(['@c']);
+        await store.markFailed(c.id, 'chat not found', 5_000);
+        expect(await store.nextOutboxDue()).toBe(9_000);
+        expect(await store.dueOutbox(10_000, 10)).toMatchObject([
+          { chat: '@a', attempts: 1 },
+          { chat: '@b', attempts: 1 },
+        ]);
+        await store.markSent(b.id, null, 9_500);
+        await store.markSent(a.id, 77, 10_001);
+        expect(await store.outboxCounts()).toEqual({ pending: 0, sent: 2, failed: 1 });
+        expect(await store.nextOutboxDue()).toBeNull();
+        const story = await store.findStory(['u:https://f.test/1'], 0);
+        expect(story?.alerts.map((x) => [x.chat, x.status])).toEqual([
+          ['@a', 'sent'],
+          ['@b', 'sent'],
+          ['@c', 'failed'],
+        ]);
+      });
+    });
+
+    describe('subscriptions', () => {
+      it('records chats, and re-activates one that had gone', async () => {
+        const store = await one();
+        expect(await store.getChat('42')).toBeNull();
+        expect(await store.chatCounts()).toEqual({ active: 0, inactive: 0 });
+        const record = { chat: '42', kind: 'private', active: true, mutedUntil: null, digest: 'off', template: 'full', updates: 'edit' };
+        expect(await store.upsertChat('42', 'private', 1)).toEqual(record);
+        expect(await store.getChat('42')).toEqual(record);
+        await store.upsertChat('-100', 'group', 2);
+        await store.deactivateChat('-100', 'kicked', 3);
+        expect(await store.getChat('-100')).toMatchObject({ active: false });
+        expect(await store.chatCounts()).toEqual({ active: 1, inactive: 1 });
+        expect(await store.upsertChat('-100', 'supergroup', 4)).toMatchObject({ chat: '-100', kind: 'supergroup', active: true });
+        expect(await store.chatCounts()).toEqual({ active: 2, inactive: 0 });
+      });
+
+      it('keeps watchlists per chat, and gives the matcher those of active, unmuted chats', async () => {
+        const store = await one();
+        await store.upsertChat('a', 'private', 1);
+        await store.upsertChat('b', 'group', 1);
+        const preset = await store.addChatWatchlist('a', { preset: 'kazakhstan' }, 2);
+        const query = await store.addChatWatchlist('a', { query: 'almaty OR астана' }, 3);
+        const other = await store.addChatWatchlist('b', { query: 'x' }, 4);
+        expect(preset).toEqual({ id: expect.any(Number) as number, chat: 'a', preset: 'kazakhstan', query: null });
+        expect(query).toMatchObject({ chat: 'a', preset: null, query: 'almaty OR астана' });
+        expect(await store.chatWatchlists('a')).toEqual([preset, query]);
+        expect(await store.chatWatchlists('nobody')).toEqual([]);
+        expect(await store.activeWatchlists(10)).toEqual([preset, query, other]);
+
+        await store.setMutedUntil('a', 100);
+        expect(await store.getChat('a')).toMatchObject({ mutedUntil: 100 });
+        expect(await store.activeWatchlists(99)).toEqual([other]);
+        expect(await store.activeWatchlists(100)).toEqual([preset, query, other]); // the mute is over
+        await store.setMutedUntil('a', null);
+        expect(await store.activeWatchlists(50)).toEqual([preset, query, other]);
+        await store.deactivateChat('b', 'blocked', 20);
+        expect(await store.activeWatchlists(50)).toEqual([preset, query]);
+
+        expect(await store.removeChatWatchlist('b', preset.id)).toBe(false); // not b's
+        expect(await store.removeChatWatchlist('a', preset.id)).toBe(true);
+        expect(await store.removeChatWatchlist('a', preset.id)).toBe(false);
+        expect(await store.chatWatchlists('a')).toEqual([query]);
+      });
+
+      it('keeps the settings of active chats', async () => {
+        const store = await one();
+        await store.upsertChat('a', 'private', 1);
+        await store.upsertChat('b', 'channel', 1);
+        await store.upsertChat('gone', 'group', 1);
+        await store.deactivateChat('gone', 'left', 2);
+        await store.setChatSettings('a', { template: 'compact' });
+        await store.setChatSettings('b', { updates: 'reply' });
+        await store.setChatSettings('b', {});
+        await store.setChatSettings('nobody', { template: 'compact' });
+        expect(await store.chatSettings()).toEqual(
+          new Map([
+            ['a', { digest: 'off', template: 'compact', updates: 'edit' }],
+            ['b', { digest: 'off', template: 'full', updates: 'reply' }],
+          ]),
+        );
+        await store.setChatSettings('a', { template: 'full', updates: 'silent' });
+        expect(await store.getChat('a')).toMatchObject({ template: 'full', updates: 'silent' });
+      });
+
+      it("sends a chat's digest a period after the last, and queues it with its items in one go", async () => {
+        const store = await one();
+        const hour = 3_600_000;
+        await store.upsertChat('h', 'private', 0);
+        await store.upsertChat('d', 'private', 0);
+        await store.upsertChat('off', 'private', 0);
+        await store.setDigest('h', 'hourly', 10 * hour);
+        await store.setDigest('d', 'daily', 10 * hour);
+        expect(await store.getChat('h')).toMatchObject({ digest: 'hourly' });
+        await store.commitFeedBatch(
+          batch({
+            outbox: [],
+            digestItems: [
+              { story: { newIndex: 0 }, chat: 'h', html: 'h1', text: 'h1' },
+              { story: { newIndex: 0 }, chat: 'd', html: 'd1', text: 'd1' },
+              { story: { newIndex: 0 }, chat: 'off', html: 'o1', text: 'o1' },
+              { story: { newIndex: 0 }, chat: 'h', html: 'h2', text: 'h2' },
+            ],
+          }),
+        );
+        const id = await storyId(store, 'u:https://f.test/1');
+        expect(await store.dueDigests(11 * hour - 1)).toEqual([]);
+        const due = await store.dueDigests(11 * hour);
+        expect(due).toEqual([{ chat: 'h', items: [expect.objectContaining({ storyId: id, html: 'h1' }), expect.objectContaining({ html: 'h2', text: 'h2' })] }]);
+        expect((await store.dueDigests(34 * hour)).map((d) => d.chat).sort()).toEqual(['d', 'h']);
+        // Setting the period again does not put the next digest off.
+        await store.setDigest('h', 'hourly', 10.5 * hour);
+        expect(await store.dueDigests(11 * hour)).toHaveLength(1);
+
+        const items = due[0]?.items ?? [];
+        await store.queueDigest('h', [{ storyId: id, html: 'digest', text: 'digest' }], items.map((i) => i.id), 11 * hour);
+        expect(await store.dueOutbox(11 * hour, 10)).toEqual([
+          { id: expect.any(Number) as number, storyId: id, kind: 'digest', target: null, chat: 'h', threadId: null, linkPreview: false, html: 'digest', text: 'digest', attempts: 0, createdAt: 11 * hour },
+        ]);
+        expect(await store.dueDigests(13 * hour)).toEqual([]); // its items went in that digest
+        await store.commitFeedBatch(emptyBatch({ at: 11 * hour, digestItems: [{ story: { id }, chat: 'h', html: 'h3', text: 'h3' }] }));
+        expect(await store.dueDigests(12 * hour - 1)).toEqual([]); // a period since the last digest
+        expect(await store.dueDigests(12 * hour)).toMatchObject([{ chat: 'h', items: [{ html: 'h3' }] }]);
+        await store.setDigest('h', 'off', 12 * hour);
+        expect(await store.dueDigests(20 * hour)).toEqual([]);
+      });
+
+      it("remembers the bot's offset", async () => {
+        const store = await one();
+        expect(await store.getBotOffset()).toBe(0);
+        await store.setBotOffset(123_456_789);
+        await store.setBotOffset(987_654_321);
+        expect(await store.getBotOffset()).toBe(987_654_321);
+      });
+    });
+
+    describe('ping and close', () => {
+      it('answers a ping while open, and not after close', async () => {
+        const store = await one();
+        await expect(store.ping()).resolves.toBeUndefined();
+        await store.close();
+        await expect(store.ping()).rejects.toThrow();
+      });
+
+      it('keeps what was written for the next store that opens the database', async () => {
+        const db = await backend.database();
+        const first = await db.open();
+        await first.commitFeedBatch(batch());
+        await first.close();
+        const store = await db.open();
+        expect(await store.itemHashes(FEED, ['g:1'])).toEqual(new Map([['g:1', 'h1']]));
+        expect(await store.dueOutbox(5_000, 10)).toMatchObject([{ chat: '@chan' }]);
+      });
+    });
+
+    describe('withLock', () => {
+      it('lets one store at a time hold a lock, across two stores on one database', async () => {
+        const [a, b] = await two();
+        const events: string[] = [];
+        const started = gate();
+        const finish = gate();
+        const first = a.withLock('cycle', async () => {
+          events.push('a starts');
+          started.open();
+          await finish.opened;
+          events.push('a ends');
+          return 'a';
+        });
+        await started.opened;
+        const busy = await b.withLock('cycle', () => Promise.resolve('b'), { waitMs: 0 }).catch((error: unknown) => error);
+        expect(busy).toBeInstanceOf(StoreBusyError);
+        expect(busy).toMatchObject({ lock: 'cycle', name: 'StoreBusyError' });
+        // Another lock name is free.
+        expect(await b.withLock('other', () => Promise.resolve('free'), { waitMs: 0 })).toBe('free');
+        const second = b.withLock('cycle', () => {
+          events.push('b starts');
+          return Promise.resolve('b');
+        });
+        await new Promise((resolve) => setTimeout(resolve, 60)); // b has tried, and waits
+        events.push('a released');
+        finish.open();
+        expect(await Promise.all([first, second])).toEqual(['a', 'b']);
+        expect(events).toEqual(['a starts', 'a released', 'a ends', 'b starts']);
+      });
+
+      it('runs calls of one store for one lock one after the other, other locks meanwhile', async () => {
+        const store = await one();
+        const events: string[] = [];
+        const finish = gate();
+        const first = store.withLock('cycle', async () => {
+          events.push('1 starts');
+          await finish.opened;
+          events.push('1 ends');
+        });
+        const second = store.withLock(
+          'cycle',
+          () => {
+            events.push('2 starts');
+            return Promise.resolve();
+          },
+          { waitMs: 0 }, // waits its turn in the store, not for the database
+        );
+        await store.withLock('bot', () => {
+          events.push('other lock');
+          return Promise.resolve();
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        finish.open();
+        await Promise.all([first, second]);
+        expect(events).toEqual(['1 starts', 'other lock', '1 ends', '2 starts']);
+      });
+
+      it('is re-entrant: a holder taking its own lock again runs at once, and keeps it', async () => {
+        const [store, other] = await two();
+        const result = await store.withLock('cycle', async () => {
+          const inner = await store.withLock('cycle', () => store.withLock('cycle', () => Promise.resolve(42), { waitMs: 0 }), { waitMs: 0 });
+          // Still held once the nested calls are done.
+          await expect(other.withLock('cycle', () => Promise.resolve(0), { waitMs: 0 })).rejects.toBeInstanceOf(StoreBusyError);
+          return inner + 1;
+        });
+        expect(result).toBe(43);
+        expect(await other.withLock('cycle', () => Promise.resolve('free'), { waitMs: 0 })).toBe('free'); // released
+      });
+
+      it('releases the lock when its holder throws', async () => {
+        const [store, other] = await two();
+        await expect(store.withLock('cycle', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+        expect(await other.withLock('cycle', () => Promise.resolve('free'), { waitMs: 0 })).toBe('free');
+        expect(await store.withLock('cycle', () => Promise.resolve('again'), { waitMs: 0 })).toBe('again');
+      });
+
+      it('gives up with StoreBusyError once it has waited waitMs', async () => {
+        const [a, b] = await two();
+        const finish = gate();
+        const started = gate();
+        const held = a.withLock('cycle', async () => {
+          started.open();
+          await finish.opened;
+        });
+        await started.opened;
+        const since = Date.now();
+        await expect(b.withLock('cycle', () => Promise.resolve(), { waitMs: 150 })).rejects.toBeInstanceOf(StoreBusyError);
+        expect(Date.now() - since).toBeGreaterThanOrEqual(140);
+        finish.open();
+        await held;
+      });
+    });
+
+    describe('claimFeeds', () => {
+      const claim = { now: 1_000, polledBefore: 1_000, leaseMs: 60_000, limit: 10 };
+      const urls = ['https://a.test/rss', 'https://b.test/rss', 'https://c.test/rss', 'https://d.test/rss'];
+
+      it('adds the feeds it has not seen, as never polled, claiming only those listed', async () => {
+        const store = await one();
+        await store.commitFeedBatch(emptyBatch({ feedUrl: 'https://unlisted.test/rss' }));
+        expect(await store.claimFeeds({ ...claim, urls: [] })).toEqual([]);
+        expect(await store.claimFeeds({ ...claim, urls: urls.slice(0, 2) })).toEqual(urls.slice(0, 2));
+        expect((await store.feedStates()).map((f) => f.url)).toEqual([...urls.slice(0, 2), 'https://unlisted.test/rss']);
+        expect(await store.getFeedState(urls[0] ?? '')).toEqual({
+          url: urls[0],
+          etag: null,
+          lastModified: null,
+          firstPolledAt: null,
+          lastSuccessAt: null,
+          lastError: null,
+          consecutiveFailures: 0,
+          nextPollAt: null,
+          fetchUrl: null,
+          failingSince: null,
+          failureReportedAt: null,
+        });
+        // A claimed feed's first poll is recorded as any first poll is.
+        await store.recordFeedFailure(urls[0] ?? '', 'HTTP 500', 1_100, 2_000);
+        expect(await store.getFeedState(urls[0] ?? '')).toMatchObject({ consecutiveFailures: 1, failingSince: 1_100, firstPolledAt: null });
+        await store.commitFeedBatch(emptyBatch({ feedUrl: urls[1] ?? '', at: 1_200 }));
+        expect(await store.getFeedState(urls[1] ?? '')).toMatchObject({ firstPolledAt: 1_200, consecutiveFailures: 0 });
+      });
+
+      it('leases disjoint feeds to two stores, least recently polled first', async () => {
+        const [a, b] = await two();
+        const c = await one(); // on a database of its own: unaffected
+        expect(await c.claimFeeds({ ...claim, urls, limit: 1 })).toEqual([urls[0]]);
+        // Polled before: d long ago, c more recently; a and b never.
+        await a.claimFeeds({ ...claim, urls: [urls[2] ?? '', urls[3] ?? ''], now: 0 });
+        await a.finishFeed(urls[3] ?? '', 100);
+        await a.finishFeed(urls[2] ?? '', 200);
+        const first = await a.claimFeeds({ ...claim, urls, limit: 3 });
+        expect(first).toEqual([urls[0], urls[1], urls[3]]);
+        const second = await b.claimFeeds({ ...claim, urls });
+        expect(second).toEqual([urls[2]]);
+        expect(await b.claimFeeds({ ...claim, urls })).toEqual([urls[2]]); // its own lease, still its
+      });
+
+      it('claims at once from two stores without ever giving both the same feed', async () => {
+        const [a, b] = await two();
+        const many = Array.from({ length: 40 }, (_, i) => `https://f${String(i).padStart(2, '0')}.test/rss`);
+        const rounds = await Promise.all([a, b, a, b, a, b].map((store) => store.claimFeeds({ ...claim, urls: many, limit: 7 })));
+        // A store's own leases are its again (a retry of its round); another store's never are.
+        const ofA = new Set(rounds.filter((_, i) => i % 2 === 0).flat());
+        const ofB = new Set(rounds.filter((_, i) => i % 2 === 1).flat());
+        expect([...ofA].filter((url) => ofB.has(url))).toEqual([]);
+        expect(ofA.size).toBeGreaterThanOrEqual(7);
+        expect(ofB.size).toBeGreaterThanOrEqual(7);
+        for (const round of rounds) expect(round).toHaveLength(7);
+      });
+
+      it('gives feeds polled as long ago in the order they are listed (the config\'s), whatever their names', async () => {
+        const store = await one();
+        const listed = [...urls].reverse();
+        expect(await store.claimFeeds({ ...claim, urls: listed })).toEqual(listed);
+      });
+
+      it('gives a feed whose poll was cut short (finished unpolled) again at once, to anyone', async () => {
+        const [a, b] = await two();
+        const url = urls[0] ?? '';
+        expect(await a.claimFeeds({ ...claim, urls: [url] })).toEqual([url]);
+        await a.finishFeed(url, null);
+        expect(await b.claimFeeds({ ...claim, urls: [url], now: 1_001 })).toEqual([url]);
+      });
+
+      it('does not give a finished feed again until polledBefore passes its poll', async () => {
+        const [a, b] = await two();
+        const url = urls[0] ?? '';
+        expect(await a.claimFeeds({ ...claim, urls: [url] })).toEqual([url]);
+        await a.finishFeed(url, 1_500);
+        expect(await b.claimFeeds({ ...claim, urls: [url], now: 2_000, polledBefore: 1_500 })).toEqual([]);
+        expect(await a.claimFeeds({ ...claim, urls: [url], now: 2_000, polledBefore: 1_500 })).toEqual([]);
+        expect(await b.claimFeeds({ ...claim, urls: [url], now: 2_000, polledBefore: 1_501 })).toEqual([url]);
+      });
+
+      it("gives a feed whose lease ran out to another store", async () => {
+        const [a, b] = await two();
+        const url = urls[0] ?? '';
+        expect(await a.claimFeeds({ ...claim, urls: [url], now: 1_000, leaseMs: 500 })).toEqual([url]);
+        expect(await b.claimFeeds({ ...claim, urls: [url], now: 1_500 })).toEqual([]);
+        expect(await b.claimFeeds({ ...claim, urls: [url], now: 1_501 })).toEqual([url]);
+        expect(await a.claimFeeds({ ...claim, urls: [url], now: 1_600 })).toEqual([]);
+        await b.finishFeed(url, 1_700);
+        expect(await a.claimFeeds({ ...claim, urls: [url], now: 1_800, polledBefore: 1_800 })).toEqual([url]);
+      });
+    });
+
+    describe('roles', () => {
+      it('lets one store at a time hold a role, until it releases it', async () => {
+        const [a, b] = await two();
+        expect(a.heldRoles()).toEqual([]);
+        expect(await a.tryRole('sender')).toBe(true);
+        expect(await a.tryRole('sender')).toBe(true);
+        expect(await b.tryRole('sender')).toBe(false);
+        expect(await b.tryRole('bot')).toBe(true);
+        expect(await a.tryRole('bot')).toBe(false);
+        expect(a.heldRoles()).toEqual(['sender']);
+        expect(b.heldRoles()).toEqual(['bot']);
+        await a.releaseRole('sender');
+        await a.releaseRole('never-held');
+        expect(a.heldRoles()).toEqual([]);
+        expect(await b.tryRole('sender')).toBe(true);
+        expect([...b.heldRoles()].sort()).toEqual(['bot', 'sender']);
+        expect(await a.tryRole('sender')).toBe(false);
+      });
+
+      it('frees a role when its holder closes', async () => {
+        const [a, b] = await two();
+        expect(await a.tryRole('sender')).toBe(true);
+        await a.close();
+        expect(await b.tryRole('sender')).toBe(true);
+      });
+
+      it('runs withLock on a role of its own at once, and makes other stores wait', async () => {
+        const [a, b] = await two();
+        expect(await a.tryRole('sender')).toBe(true);
+        expect(await a.withLock('sender', () => Promise.resolve('mine'), { waitMs: 0 })).toBe('mine');
+        await expect(b.withLock('sender', () => Promise.resolve('theirs'), { waitMs: 0 })).rejects.toBeInstanceOf(StoreBusyError);
+        await a.releaseRole('sender');
+        expect(await b.withLock('sender', () => Promise.resolve('theirs'), { waitMs: 0 })).toBe('theirs');
+      });
+
+      it('is not given while another store holds the lock of that name', async () => {
+        const [a, b] = await two();
+        const started = gate();
+        const finish = gate();
+        const held = a.withLock('sender', async () => {
+          started.open();
+          await finish.opened;
+        });
+        await started.opened;
+        expect(await b.tryRole('sender')).toBe(false);
+        finish.open();
+        await held;
+        expect(await b.tryRole('sender')).toBe(true);
+      });
+    });
+  });
+});
+
+// What only PostgreSQL has: connections that can be lost, a schema per URL, advisory locks shared
+// by every schema of the database. Skipped without TEST_DATABASE_URL (outside CI), as above.
+describe.skipIf(!testDatabaseUrl())('PostgreSQL store', () => {
+  async function open(url: string): Promise<Store> {
+    const store = await openStore(url);
+    onTestFinished(() => store.close());
+    return store;
+  }
+
+  it('migrates a new schema once when several stores open it together, and records the version', async () => {
+    const { url, schema } = await useTestSchema();
+    const stores = await Promise.all([open(url), open(url), open(url), open(url)]);
+    await stores[0]?.commitFeedBatch(batch());
+    expect(await stores[3]?.itemHashes(FEED, ['g:1'])).toEqual(new Map([['g:1', 'h1']]));
+    const versions = await withTestClient(async (client) => (await client.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`)).rows);
+    expect(versions.map((v) => v.version)).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
+  });
+
+  it('creates the schema it is given, and keeps each schema to itself', async () => {
+    const first = await useTestSchema();
+    const second = await useTestSchema();
+    await withTestClient((client) => client.query(`DROP SCHEMA "${second.schema}"`));
+    const a = await open(first.url);
+    const b = await open(second.url.replace(/^postgres:/u, 'postgresql:'));
+    await a.commitFeedBatch(batch());
+    expect(await b.getFeedState(FEED)).toBeNull();
+    // Locks and roles of one name in two schemas do not meet.
+    expect(await a.tryRole('sender')).toBe(true);
+    expect(await b.tryRole('sender')).toBe(true);
+    expect(await a.withLock('cycle', () => b.withLock('cycle', () => Promise.resolve('both'), { waitMs: 0 }), { waitMs: 0 })).toBe('both');
+  });
+
+  it('refuses a schema newer than this code', async () => {
+    const { url, schema } = await useTestSchema();
+    await (await openStore(url)).close();
+    await withTestClient((client) => client.query(`INSERT INTO "${schema}".schema_migrations (version, applied_at) VALUES ($1, 0)`, [PG_MIGRATIONS.length + 1]));
+    await expect(openStore(url)).rejects.toThrow(StoreError);
+    await expect(openStore(url)).rejects.toThrow(/newer than this steppewatch/u);
+  });
+
+  it('refuses a bad schema name, and never shows the password of a URL it cannot connect to', async () => {
+    await expect(openStore('postgres://u@127.0.0.1/test?schema=bad-name')).rejects.toThrow(StoreError);
+    await expect(openStore('postgres://u@127.0.0.1/test?schema=a;drop')).rejects.toThrow(/schema must be/u);
+    await expect(openStore('postgres://u@127.0.0.1/test?schema=a&schema=b')).rejects.toThrow(StoreError);
+    const error = await openStore('postgres://steppe:s3cr%3Ft@127.0.0.1:1/test?schema=x&password=other').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    const message = (error as StoreError).message;
+    expect(message).toMatch(/^cannot open PostgreSQL database postgres:\/\/steppe:\*\*\*@127\.0\.0\.1:1\/test/u);
+    expect(message).toMatch(/ECONNREFUSED/u);
+    expect(message).not.toMatch(/s3cr|other/u);
+  });
+
+  it('drops its roles as soon as their connection is lost, and takes them again on a new one', async () => {
+    const { url, schema } = await useTestSchema();
+    const a = await open(url);
+    const b = await open(url);
+    expect(await a.tryRole('sender')).toBe(true);
+    expect(await a.tryRole('bot')).toBe(true);
+    const key = BigInt.asUintN(64, BigInt(advisoryKey(schema, 'sender')));
+    await withTestClient((client) =>
+      client.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks
+         WHERE locktype = 'advisory' AND objsubid = 1 AND classid = $1::bigint::oid AND objid = $2::bigint::oid`,
+        [(key >> 32n).toString(), BigInt.asUintN(32, key).toString()],
+      ),
+    );
+    await vi.waitFor(() => expect(a.heldRoles()).toEqual([]), { timeout: 5_000 });
+    await vi.waitFor(async () => expect(await b.tryRole('sender')).toBe(true), { timeout: 5_000 });
+    expect(await a.tryRole('sender')).toBe(false);
+    expect(await a.tryRole('bot')).toBe(true);
+    expect(a.heldRoles()).toEqual(['bot']);
+  });
+
+  it('says which server process holds a lock it gave up waiting for', async () => {
+    const { connectionString, schema } = await useTestSchema();
+    const a = await PostgresStore.open(connectionString, schema);
+    const b = await PostgresStore.open(connectionString, schema);
+    onTestFinished(async () => {
+      await a.close();
+      await b.close();
+    });
+    const error = await a.withLock('cycle', () => b.withLock('cycle', () => Promise.resolve(), { waitMs: 0 }).catch((e: unknown) => e));
+    expect(error).toBeInstanceOf(StoreBusyError);
+    expect((error as StoreBusyError).holder).toMatch(/^PostgreSQL backend \d+/u);
+  });
+});
