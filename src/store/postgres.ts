@@ -329,6 +329,10 @@ export class PostgresStore implements Store {
       types: storeTypes(),
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       application_name: 'steppewatch',
+      // A server (or the network to it) that vanishes without closing the connection is noticed,
+      // so roles held on that connection are dropped rather than believed held.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     };
     const pool = new pg.Pool({ ...clientConfig, max: 10 });
     // An idle connection that the server closes (restart, idle timeout) leaves the pool, which
