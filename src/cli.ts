@@ -15,6 +15,7 @@ import { importOpml, OpmlError, writeOpml } from './opml/opml.js';
 import { EnvError, readEnv, type Env } from './env.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore, StoreError } from './store/open.js';
+import { migrateStore } from './store/migrate.js';
 import { BOT_ROLE } from './worker/roles.js';
 import { VERSION } from './version.js';
 import { runCycle } from './worker/cycle.js';
@@ -37,6 +38,9 @@ Usage:
                                              how a query parses and what it hits (exit 0 match, 1 none, 2 error)
   steppewatch opml import FILE [--config F]  add an OPML file's feeds to the config
   steppewatch opml export [--config FILE]    print the config's feeds as OPML
+  steppewatch migrate-store --from sqlite:PATH --to postgres://…[?schema=NAME]
+                                             move a SQLite store into an empty PostgreSQL schema
+                                             (queued alerts, seen items, chats…); stop the workers first
 
 Options:
   -c, --config FILE   config file (default: $STEPPEWATCH_CONFIG, else config/steppewatch.yaml)
@@ -156,6 +160,8 @@ async function main(argv: string[]): Promise<number> {
       watchlist: { type: 'string' },
       text: { type: 'string' },
       jsonl: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -237,6 +243,15 @@ async function main(argv: string[]): Promise<number> {
       // A handle some library left open must not keep a stopped worker alive past its bound.
       setTimeout(() => process.exit(code), 1_000).unref();
       return code;
+    }
+    case 'migrate-store': {
+      // The SQLite file must not be written meanwhile: what a worker writes after the copy began is lost.
+      if (values.from === undefined || values.to === undefined) throw new UsageError('migrate-store needs --from sqlite:PATH and --to postgres://…');
+      const result = await migrateStore({ from: values.from, to: values.to, log });
+      process.stdout.write(`moved sqlite:${result.source} to ${result.target} (schema ${result.schema}) in ${(result.ms / 1000).toFixed(1)} s\n`);
+      for (const [table, rows] of Object.entries(result.counts)) process.stdout.write(`  ${table.padEnd(16)} ${String(rows).padStart(9)} rows\n`);
+      process.stdout.write(`moved ${result.queued} queued alerts; point DATABASE_URL at ${result.target} and start the workers\n`);
+      return 0;
     }
     case 'demo':
       await runDemo({ log: createLogger({ level: process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn' }) });
