@@ -3,7 +3,6 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { ClientConfig, PoolClient, QueryResultRow } from 'pg';
 import {
@@ -167,8 +166,6 @@ export const PG_MIGRATIONS: string[] = [
 export const SCHEMA_NAME = /^[A-Za-z0-9_]{1,63}$/u;
 
 const LOCK_WAIT_MS = 60_000;
-/** How often a waiter tries again, jittered so that waiters do not try in step. */
-const LOCK_RETRY_MS = 25;
 /** How many of a story's newest reports are read to keep its alert current (plus its first). */
 const STORY_REPORTS_READ = 30;
 /** A connection attempt that has not succeeded by then fails (pg waits forever by default). */
@@ -721,33 +718,43 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Takes the advisory lock of `name` on a pooled connection, trying again until `waitMs` has
-   * passed. Between tries the connection goes back to the pool, so waiters do not starve it.
+   * Takes the advisory lock of `name` on a pooled connection. Waiting is PostgreSQL's: the server
+   * queues the waiters and hands the lock to the next the moment it is released, so a lock passed
+   * between workers (the story step) idles for no retry interval; `lock_timeout` bounds the wait.
    */
   private async acquire(name: string, waitMs: number): Promise<HeldLock> {
     const key = advisoryKey(this.schema, name);
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const client = await this.pool.connect();
-      let locked: boolean;
-      try {
+    const client = await this.pool.connect();
+    let locked: boolean;
+    try {
+      if (waitMs <= 0) {
         const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key]);
         locked = rows[0]?.locked === true;
-      } catch (error) {
-        client.release(true);
-        throw error;
+      } else {
+        await client.query(`SELECT set_config('lock_timeout', $1, false)`, [`${Math.ceil(waitMs)}ms`]);
+        try {
+          await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+          locked = true;
+        } catch (error) {
+          // 55P03 lock_not_available: lock_timeout ran out.
+          if ((error as { code?: string }).code !== '55P03') throw error;
+          locked = false;
+        }
+        await client.query(`SELECT set_config('lock_timeout', '0', false)`);
       }
-      if (locked) {
-        const lock: HeldLock = { name, key, client, depth: 0, lost: false, onError: () => (lock.lost = true) };
-        // Held across fn, idle: a connection lost meanwhile must not crash the process.
-        client.on('error', lock.onError);
-        this.locks.set(name, lock);
-        return lock;
-      }
-      client.release();
-      if (Date.now() >= deadline) throw new StoreBusyError(name, await this.lockHolder(key));
-      await sleep(LOCK_RETRY_MS * (0.5 + Math.random()));
+    } catch (error) {
+      client.release(true);
+      throw error;
     }
+    if (!locked) {
+      client.release();
+      throw new StoreBusyError(name, await this.lockHolder(key));
+    }
+    const lock: HeldLock = { name, key, client, depth: 0, lost: false, onError: () => (lock.lost = true) };
+    // Held across fn, idle: a connection lost meanwhile must not crash the process.
+    client.on('error', lock.onError);
+    this.locks.set(name, lock);
+    return lock;
   }
 
   /** Unlocks and gives the connection back; one that cannot unlock is closed, which unlocks. */
