@@ -16,6 +16,12 @@ export interface DrainOptions {
   minIntervalMs?: number;
   /** stop early when this aborts (shutdown) */
   signal?: AbortSignal;
+  /**
+   * asked before each send: false once this process is no longer the sender (its role's
+   * connection or lease went), so that it does not send beside the new sender; sends already
+   * started finish
+   */
+  stillSender?: () => boolean;
 }
 
 export interface DrainReport {
@@ -80,6 +86,7 @@ async function settle(store: Store, row: OutboxRow, outcome: SendOutcome, log: L
 /** Sends due outbox rows until none is due before the deadline. */
 export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
   const { store, sink, log, deadline, signal } = options;
+  const stillSender = options.stillSender ?? (() => true);
   const minInterval = options.minIntervalMs ?? sink.minIntervalMs;
   const report: DrainReport = { sent: 0, retried: 0, failed: 0, rateLimited: 0, pending: 0 };
   // A chat that must wait (429, fault) holds back its later rows too, so order per chat is kept.
@@ -123,12 +130,12 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
     else pausedUntil.set(destination, Math.max(pausedUntil.get(destination) ?? 0, sentAt + perChatIntervalMs(row.chat, sink)));
   };
 
-  while (!signal?.aborted && Date.now() < deadline) {
+  while (!signal?.aborted && Date.now() < deadline && stillSender()) {
     const fetchedAt = performance.now();
     const rows = await store.dueOutbox(Date.now(), BATCH);
     let started = 0;
     for (const row of rows) {
-      if (signal?.aborted || Date.now() >= deadline) break;
+      if (signal?.aborted || Date.now() >= deadline || !stillSender()) break;
       const destination = destinationKey(row.chat, row.threadId);
       if ((settledAt.get(row.id) ?? -1) >= fetchedAt) continue;
       if (busy.has(destination) || (pausedUntil.get(destination) ?? 0) > Date.now()) continue;
@@ -162,6 +169,8 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
         if (recentSends.length > limit.messages) recentSends.shift();
       }
       while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+      // The pacing waits above may have outlasted the role.
+      if (!stillSender()) break;
       started++;
       busy.add(destination);
       const sending: Promise<void> = send(row, destination).finally(() => {

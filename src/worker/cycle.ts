@@ -222,7 +222,10 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   const delivery = deps.delivery ?? 'wait';
   if (delivery !== 'none') {
     const sendQueue = deps.sendQueue ?? (<R>(section: () => Promise<R>) => section());
-    const drain = () => sendQueue(() => drainOutbox({ store, sink, log, deadline: Date.now() + config.delivery.maxWaitMs, ...(signal ? { signal } : {}) }));
+    // A drain stops starting sends when the role is lost: the new sender sends what is left.
+    const stillSender = () => store.heldRoles().includes(SENDER_ROLE);
+    const drain = () =>
+      sendQueue(() => drainOutbox({ store, sink, log, deadline: Date.now() + config.delivery.maxWaitMs, stillSender, ...(signal ? { signal } : {}) }));
     if (delivery === 'if-sender') {
       if (await store.tryRole(SENDER_ROLE)) {
         await reportFailingFeeds({ config, store, sink, log });

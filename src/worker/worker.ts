@@ -9,7 +9,7 @@ import { drainOutbox, type DrainReport } from '../delivery/outbox.js';
 import { reportFailingFeeds, runCycle, type CycleDeps, type CycleReport } from './cycle.js';
 import { StoryIndex } from '../dedup/story-index.js';
 import { createSerialQueue } from '../concurrency.js';
-import { SENDER_ROLE } from './roles.js';
+import { BOT_ROLE, SENDER_ROLE } from './roles.js';
 
 /** What the worker tells whoever watches it (metrics); called synchronously, must not throw. */
 export interface WorkerObserver {
@@ -78,6 +78,14 @@ export function startWorker(options: WorkerOptions): Worker {
   // Drains in this process take turns: the cycle's and the sender loop's never send one row twice.
   const sendQueue = createSerialQueue();
   let senderBusy = false;
+  /** The roles (but the bot's, which says so itself) this worker held when last looked: a change is logged. */
+  let rolesSeen = new Set<string>();
+  const noteRoles = (): void => {
+    const held = new Set(store.heldRoles().filter((role) => role !== BOT_ROLE));
+    for (const role of held) if (!rolesSeen.has(role)) log.info({ role }, 'role taken');
+    for (const role of rolesSeen) if (!held.has(role)) log.warn({ role }, 'role lost; another worker takes it over');
+    rolesSeen = held;
+  };
 
   /**
    * The sender loop: every role_check the worker tries to be the sender (the role moves to a
@@ -88,10 +96,13 @@ export function startWorker(options: WorkerOptions): Worker {
     if (senderBusy || shutdown.signal.aborted) return;
     senderBusy = true;
     try {
-      if (!(await store.tryRole(SENDER_ROLE))) return;
+      const sender = await store.tryRole(SENDER_ROLE);
+      noteRoles();
+      if (!sender) return;
       const due = await store.nextOutboxDue();
       if (due === null || due > Date.now()) return;
-      const drained = await sendQueue(() => drainOutbox({ store, sink, log, deadline: Date.now() + config.delivery.maxWaitMs, signal: shutdown.signal }));
+      const stillSender = () => store.heldRoles().includes(SENDER_ROLE);
+      const drained = await sendQueue(() => drainOutbox({ store, sink, log, deadline: Date.now() + config.delivery.maxWaitMs, signal: shutdown.signal, stillSender }));
       observer.drained?.(drained);
       if (drained.sent + drained.failed > 0) log.info({ ...drained }, 'queued messages sent');
     } catch (error) {
@@ -130,6 +141,7 @@ export function startWorker(options: WorkerOptions): Worker {
       sendQueue,
     })
       .then(async (report) => {
+        noteRoles();
         // Feeds other workers polled fail too: the sender tells of them, once.
         if (store.heldRoles().includes(SENDER_ROLE)) await reportFailingFeeds({ config, store, sink, log });
         return report;
