@@ -11,6 +11,12 @@ const feedsPerHost = Number(process.env.FARM_FEEDS_PER_HOST ?? 50);
 const itemsPerFeed = Number(process.env.FARM_ITEMS ?? 50);
 // Time to first byte of a real news site (network round trip + server); 0 = answer at once.
 const latencyMs = Number(process.env.FARM_LATENCY_MS ?? 0);
+// Distinct events the items report (0, the default: each item one of the LEADS, whose reports all
+// fold into a handful of stories). With N, each item reports one of N events, each reported by
+// many feeds alike: a LEADS entry, with a sentence and a figure of the event's own before the lead;
+// one event in FARM_UNREST_EVERY (default 3, as the LEADS mix) is unrest (UNREST_LEADS), the others not.
+const events = Number(process.env.FARM_EVENTS ?? 0);
+const unrestEvery = Number(process.env.FARM_UNREST_EVERY ?? 3);
 
 const LEADS = [
   ['В Алматы прошёл митинг против роста цен на газ', 'Полиция задержала несколько человек у акимата. Участники требовали снизить цены.'],
@@ -21,14 +27,40 @@ const LEADS = [
   ['Weather: snow expected in the north', 'Forecasters expect heavy snow in Kostanay and Petropavlovsk regions this weekend.'],
 ];
 
+/** The LEADS the kazakhstan-unrest preset matches; the others it does not. */
+const UNREST_LEADS = [0, 2];
+const OTHER_LEADS = LEADS.map((_, i) => i).filter((i) => !UNREST_LEADS.includes(i));
+
+/** Event `event`'s LEADS entry. */
+function eventLead(event: number): number {
+  const turn = Math.floor(event / unrestEvery);
+  return (event % unrestEvery === 0 ? UNREST_LEADS[turn % UNREST_LEADS.length] : OTHER_LEADS[(event - turn - 1) % OTHER_LEADS.length]) ?? 0;
+}
+
 function escapeXml(text: string): string {
   return text.replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;');
+}
+
+const SYLLABLES = ['ka', 'ro', 'mi', 'tu', 'ze', 'lan', 'bor', 'vik', 'shu', 'dar', 'nel', 'gos', 'pra', 'tem', 'ful', 'xin', 'yor', 'que', 'ham', 'wes'];
+
+/** Event `event`'s own sentence: made-up words (none a watchlist's) and a figure, the same in every report of it. */
+function eventLine(event: number): string {
+  let state = event + 1;
+  const next = () => (state = (state * 48271) % 2147483647); // MINSTD, as bench/corpus.ts
+  const words: string[] = [];
+  for (let w = 0; w < 24; w++) words.push(Array.from({ length: 3 }, () => SYLLABLES[next() % SYLLABLES.length]).join(''));
+  return `${words.join(' ')} ${1000 + event}.`;
 }
 
 function feedXml(host: number, feed: number, now: number): string {
   const items: string[] = [];
   for (let i = 0; i < itemsPerFeed; i++) {
-    const [title, lead] = LEADS[(host * 7 + feed * 3 + i) % LEADS.length] ?? ['', ''];
+    // Which event: the item's index through two MINSTD steps (one is a linear map of the index
+    // while it is small), so the events are spread over feeds and over the newest items alike.
+    const mixed = (((((host * feedsPerHost + feed) * itemsPerFeed + i + 1) * 48271) % 2147483647) * 48271) % 2147483647;
+    const event = events > 0 ? mixed % events : -1;
+    const [title, plainLead] = LEADS[event >= 0 ? eventLead(event) : (host * 7 + feed * 3 + i) % LEADS.length] ?? ['', ''];
+    const lead = event >= 0 ? `${eventLine(event)} ${plainLead}` : plainLead;
     const id = `h${host}-f${feed}-i${i}`;
     items.push(
       `<item><title>${escapeXml(`${title} (${id})`)}</title><link>https://news${host}.example.test/${feed}/${i}</link>` +

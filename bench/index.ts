@@ -5,6 +5,7 @@ import { benchFanOut } from './fanout.js';
 import { benchIngest } from './ingest.js';
 import { benchMatch } from './match.js';
 import { benchOps } from './ops.js';
+import { benchWorkers } from './workers.js';
 
 process.stdout.write(`steppewatch benchmarks — node ${process.version}, ${process.platform}/${process.arch}\n`);
 benchMatch();
@@ -12,6 +13,7 @@ benchMatch();
 // simulated latency; the zero-latency run shows the pipeline's raw CPU cost beside it.
 await benchIngest(50);
 await benchIngest(0);
+await benchWorkers();
 await benchFanOut();
 await benchOps();
 // Last: a million stored reports raise this process's peak memory, which the ingest benchmark's

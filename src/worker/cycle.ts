@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { Summarizer } from '../summary/llm.js';
 import { createSerialQueue, runPooled } from '../concurrency.js';
-import { processFeed, type FeedOutcome } from './process-feed.js';
+import { decideStories, prepareFeed, type FeedOutcome } from './process-feed.js';
 import { buildRouting } from './routing.js';
 import { StoryIndex } from '../dedup/story-index.js';
 import type { Embedder } from '../dedup/embeddings.js';
@@ -147,50 +147,64 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     if (signal?.aborted) return;
     const fetched = await fetchAndParse(feed);
     if (!fetched) return;
+    const prepared = await guarded(feed, () =>
+      prepareFeed({
+        feed,
+        parsed: fetched.parsed,
+        poll: fetched.poll,
+        config,
+        store,
+        stories,
+        now: Date.now(),
+        routing,
+        log,
+        ...(deps.summarizer ? { summarizer: deps.summarizer } : {}),
+        ...(deps.embedder ? { embedder: deps.embedder } : {}),
+      }),
+    );
+    if (!prepared) return;
+    // A feed with nothing to alert decides no story: it is recorded without the story lock.
+    if (prepared.routed.length === 0) {
+      await commit(feed, await decideStories(prepared));
+      return;
+    }
     // Story decisions never race: one feed at a time in this process, and across every process on
     // the database the decide-and-commit step holds the store's "stories" lock, so a report
     // committed by another worker is in the index before the next decision.
-    await serial(() => store.withLock(STORY_LOCK, () => decideAndCommit(feed, fetched)));
+    await serial(() =>
+      store.withLock(STORY_LOCK, async () => {
+        const outcome = await guarded(feed, () => decideStories(prepared));
+        if (outcome) await commit(feed, outcome);
+      }),
+    );
   };
 
-  const decideAndCommit = async (feed: FeedConfig, fetched: NonNullable<Awaited<ReturnType<typeof fetchAndParse>>>): Promise<void> => {
-    {
-      let outcome: FeedOutcome;
-      try {
-        outcome = await processFeed({
-          feed,
-          parsed: fetched.parsed,
-          poll: fetched.poll,
-          config,
-          store,
-          stories,
-          now: Date.now(),
-          routing,
-          log,
-          ...(deps.summarizer ? { summarizer: deps.summarizer } : {}),
-          ...(deps.embedder ? { embedder: deps.embedder } : {}),
-        });
-      } catch (error) {
-        if (error instanceof StoreBusyError) throw error;
-        // An item that trips the pipeline is our bug, but it must not stop the other feeds.
-        log.error({ feed: feed.url, err: error }, 'feed could not be processed');
-        const state = await store.getFeedState(feed.url);
-        await recordFailure(feed, new Error(`processing failed: ${(error as Error).message}`), (state?.consecutiveFailures ?? 0) + 1);
-        return;
-      }
-      const { batch, counts } = outcome;
-      // A failed commit is the store's fault, not the feed's: it propagates and fails the cycle.
-      await store.commitFeedBatch(batch);
-      report.feeds.ok++;
-      report.items.fetched += counts.items;
-      report.items.new += counts.new;
-      report.items.matched += counts.matched;
-      report.items.folded += counts.folded;
-      report.items.updated += counts.updated;
-      report.stories += counts.stories;
-      report.alertsQueued += counts.alerts;
-      log.debug({ feed: feed.url, ...counts }, 'feed processed');
+  /** Runs a stage; an item that trips it is our bug, but it must not stop the other feeds (null then). */
+  const guarded = async <T>(feed: FeedConfig, stage: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await stage();
+    } catch (error) {
+      if (error instanceof StoreBusyError) throw error;
+      log.error({ feed: feed.url, err: error }, 'feed could not be processed');
+      const state = await store.getFeedState(feed.url);
+      await recordFailure(feed, new Error(`processing failed: ${(error as Error).message}`), (state?.consecutiveFailures ?? 0) + 1);
+      return null;
     }
+  };
+
+  const commit = async (feed: FeedConfig, outcome: FeedOutcome): Promise<void> => {
+    const { batch, counts } = outcome;
+    // A failed commit is the store's fault, not the feed's: it propagates and fails the cycle.
+    await store.commitFeedBatch(batch);
+    report.feeds.ok++;
+    report.items.fetched += counts.items;
+    report.items.new += counts.new;
+    report.items.matched += counts.matched;
+    report.items.folded += counts.folded;
+    report.items.updated += counts.updated;
+    report.stories += counts.stories;
+    report.alertsQueued += counts.alerts;
+    log.debug({ feed: feed.url, ...counts }, 'feed processed');
   };
 
   const agent = createFeedAgent(config.fetch.connectTimeoutMs);

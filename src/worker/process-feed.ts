@@ -1,7 +1,8 @@
 // One feed's parsed items through the pipeline's stages (src/worker/feed/): fresh → match and
 // route → story → render, each writing into one batch that the store commits in one transaction
-// (items seen and their alerts together). The story index is brought up to date from the store
-// first, so reports any process committed count.
+// (items seen and their alerts together). The first two need this feed alone (prepareFeed); the
+// story step needs every report any worker committed, so it runs serialized (decideStories),
+// after bringing the story index up to date from the store.
 
 import type { Config } from '../config/load.js';
 import { FeatureFinder } from '../dedup/features.js';
@@ -9,9 +10,10 @@ import { DEFAULT_STORY_RULES, type StoryRules } from '../dedup/story.js';
 import { extractive } from '../summary/llm.js';
 import type { FeedBatch } from '../store/store.js';
 import type { FeedContext, FeedCounts, FeedJob } from './feed/context.js';
-import { freshItems } from './feed/fresh.js';
+import { freshItems, type NewItem } from './feed/fresh.js';
 import { renderAlerts, pendingDestinations, updateStoryAlerts } from './feed/render.js';
-import { matchAndRoute } from './feed/route.js';
+import { matchAndRoute, type Destination } from './feed/route.js';
+import { fingerprint } from '../dedup/fingerprint.js';
 import { assignStory } from './feed/story.js';
 import { StoryBook } from './feed/story-book.js';
 import { configRouting } from './routing.js';
@@ -69,13 +71,39 @@ export function feedContext(job: FeedJob): FeedContext {
   };
 }
 
-/** Decides what each new item of a feed becomes, and builds the batch that records it. */
-export async function processFeed(job: FeedJob): Promise<FeedOutcome> {
+/** A feed's items after the stages that need no other feed: which are new, and where each matched one goes. */
+export interface PreparedFeed {
+  ctx: FeedContext;
+  /** the new items that go somewhere, with their destinations and fingerprints, oldest first */
+  routed: Array<{ entry: NewItem; destinations: Destination[] }>;
+}
+
+/**
+ * The stages that depend on this feed alone: fresh (the items this feed has not recorded; the
+ * feed is this worker's while it holds the claim), match and route, and each routed item's
+ * fingerprint. They run outside the story step, which is serialized across every worker.
+ */
+export async function prepareFeed(job: FeedJob): Promise<PreparedFeed> {
   const ctx = feedContext(job);
-  await ctx.stories.refresh(ctx.now);
+  const routed: PreparedFeed['routed'] = [];
   for (const entry of await freshItems(ctx)) {
     const destinations = matchAndRoute(ctx, entry);
     if (destinations.length === 0) continue;
+    entry.print = fingerprint(entry.item.title, entry.item.text, ctx.finder);
+    routed.push({ entry, destinations });
+  }
+  return { ctx, routed };
+}
+
+/**
+ * The story step: brings the story index up to date from the store (so reports any worker
+ * committed count), then decides each routed item's story and alerts. Run it, and commit its
+ * batch, under the store's story lock when `routed` is not empty.
+ */
+export async function decideStories(prepared: PreparedFeed): Promise<FeedOutcome> {
+  const { ctx, routed } = prepared;
+  if (routed.length > 0) await ctx.stories.refresh(ctx.now);
+  for (const { entry, destinations } of routed) {
     const step = await assignStory(ctx, entry);
     updateStoryAlerts(ctx, step, entry);
     const pending = pendingDestinations(step.story, destinations);
@@ -89,4 +117,9 @@ export async function processFeed(job: FeedJob): Promise<FeedOutcome> {
   }
   ctx.counts.stories = ctx.batch.newStories.length;
   return { batch: ctx.batch, counts: ctx.counts };
+}
+
+/** Decides what each new item of a feed becomes, and builds the batch that records it. */
+export async function processFeed(job: FeedJob): Promise<FeedOutcome> {
+  return decideStories(await prepareFeed(job));
 }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config/load.js';
 import { itemKey } from '../../dedup/identity.js';
+import type { Fingerprint } from '../../dedup/fingerprint.js';
 import type { Item } from '../../feeds/item.js';
 import type { ItemRecord } from '../../store/store.js';
 import type { FeedContext } from './context.js';
@@ -15,6 +16,8 @@ export interface NewItem {
   record: ItemRecord;
   /** when it counts as published (see publishedAt) */
   at: number;
+  /** its fingerprint, made once it is routed (before the story step, which is serialized) */
+  print?: Fingerprint;
 }
 
 /**

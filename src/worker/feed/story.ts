@@ -82,7 +82,7 @@ export async function assignStory(ctx: FeedContext, entry: NewItem): Promise<Sto
   const { book, batch, store, now, rules } = ctx;
   const since = now - ctx.config.dedup.windowMs;
   const keys = storyKeys(item);
-  const print = fingerprint(item.title, item.text, ctx.finder);
+  const print = entry.print ?? fingerprint(item.title, item.text, ctx.finder);
   const probe = { fingerprint: print, language: item.language };
   const stats = ctx.stories.stats(since);
 
