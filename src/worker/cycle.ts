@@ -44,8 +44,15 @@ export interface CycleDeps {
   embedder?: Embedder | null;
   signal?: AbortSignal;
   /**
-   * A feed polled within this long before the cycle started is not polled again by it: another
-   * worker on the database polled it this round (default 0: every feed not polled since the start).
+   * The round this cycle polls in: the time its feeds are recorded as polled at (default: when the
+   * cycle starts). `run` gives the schedule's tick, the same in every worker on that tick, so a
+   * feed one worker polled is not polled again by another in the same round.
+   */
+  round?: number;
+  /**
+   * A feed recorded as polled within this long before `round` counts as polled this round too
+   * (default 0). `run`'s first cycle, at start and off the schedule, gives half the schedule
+   * period: workers started together share it.
    */
   roundMs?: number;
   /**
@@ -213,8 +220,9 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   // Feeds are claimed from the store a batch at a time: with several workers on one database each
   // polls the feeds nobody else has this round, and a feed whose claimant died is claimed again
   // once its lease ends. One worker alone claims them all, in the same batches.
-  // A feed this cycle polled was polled at or after its start: never due again within it.
-  const polledBefore = started - (deps.roundMs ?? 0);
+  // A feed this cycle polled is recorded as polled in its round: never due again within it.
+  const round = deps.round ?? started;
+  const polledBefore = round - (deps.roundMs ?? 0);
   const batchSize = Math.max(50, config.fetch.concurrency * 4);
   try {
     while (!signal?.aborted) {
@@ -222,10 +230,11 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
       if (claimed.length === 0) break;
       const feeds = claimed.map((url) => byUrl.get(url)).filter((feed): feed is FeedConfig => feed !== undefined);
       await runPooled(feeds, hostOf, { limit: config.fetch.concurrency, perKey: config.fetch.perHost }, async (feed) => {
-        const claimedAt = Date.now();
         await pollFeed(feed);
+        // Recorded as polled in this cycle's round (not when it got to the feed, which in a long
+        // cycle is late in the period): due again in the next round, whenever in it.
         // Cut short by shutdown: not polled, so the next run (of any worker) polls it at once.
-        await store.finishFeed(feed.url, signal?.aborted ? null : claimedAt);
+        await store.finishFeed(feed.url, signal?.aborted ? null : round);
       });
     }
   } finally {

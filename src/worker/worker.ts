@@ -118,7 +118,8 @@ export function startWorker(options: WorkerOptions): Worker {
     resolveStopped = resolve;
   });
 
-  const tick = (): void => {
+  /** A cycle; `scheduledAt` is the schedule's tick it runs for (none: the cycle at start). */
+  const tick = (scheduledAt?: number): void => {
     if (shutdown.signal.aborted) return;
     if (running) {
       log.warn('previous cycle still running; this one is skipped');
@@ -135,8 +136,8 @@ export function startWorker(options: WorkerOptions): Worker {
       ...(options.summarizer ? { summarizer: options.summarizer } : {}),
       ...(options.embedder ? { embedder: options.embedder } : {}),
       signal: shutdown.signal,
-      // A feed another worker polled in the first half of this period is not polled again.
-      roundMs: Math.floor(status.periodMs / 2),
+      // A feed another worker polled on this tick (or, at start, within half a period) is not polled again.
+      ...(scheduledAt !== undefined ? { round: scheduledAt } : { roundMs: Math.floor(status.periodMs / 2) }),
       delivery: 'if-sender',
       sendQueue,
     })
@@ -162,7 +163,7 @@ export function startWorker(options: WorkerOptions): Worker {
   };
 
   const schedule = (): ScheduledTask => {
-    const task = cron.schedule(config.schedule, tick, { name: 'poll', ...(config.timezone ? { timezone: config.timezone } : {}) });
+    const task = cron.schedule(config.schedule, (context) => tick(context.date.getTime()), { name: 'poll', ...(config.timezone ? { timezone: config.timezone } : {}) });
     status.periodMs = schedulePeriodMs(task);
     return task;
   };

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../../src/config/load.js';
@@ -96,5 +99,49 @@ describe('a cycle', () => {
     const second = await runCycle({ config: cfg, store, sink, log });
     expect(first.bytes).toBeGreaterThan(5000);
     expect(second).toMatchObject({ bytes: 0, feeds: { unchanged: 1 } });
+  });
+});
+
+describe('cycles of several workers on one database', () => {
+  const MINUTE = 60_000;
+  let dir: string;
+  let other: SqliteStore;
+  let shared: SqliteStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'steppewatch-round-'));
+    shared = new SqliteStore(join(dir, 'db.sqlite'));
+    other = new SqliteStore(join(dir, 'db.sqlite'));
+  });
+  afterEach(async () => {
+    await shared.close();
+    await other.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('poll each feed once per scheduled round between them, and every feed again in the next round', async () => {
+    const paths = ['/r1.xml', '/r2.xml', '/r3.xml'];
+    for (const path of paths) feeds.set(path, rss('R', []));
+    const cfg = config(paths);
+    const tick = Date.now();
+    const first = await runCycle({ config: cfg, store: shared, sink, log, round: tick });
+    const second = await runCycle({ config: cfg, store: other, sink, log, round: tick });
+    expect(first.feeds.ok + first.feeds.unchanged).toBe(3);
+    expect(second.feeds).toEqual({ ok: 0, unchanged: 0, failed: 0, deferred: 0 });
+    // The next tick: due again for whichever worker gets there, however late in the round it was polled.
+    const next = await runCycle({ config: cfg, store: other, sink, log, round: tick + 5 * MINUTE });
+    expect(next.feeds.ok + next.feeds.unchanged).toBe(3);
+    expect(paths.map(requestsTo)).toEqual([2, 2, 2]);
+  });
+
+  it('share the cycle at start between workers started together; the first tick after it polls again', async () => {
+    feeds.set('/s.xml', rss('S', []));
+    const cfg = config(['/s.xml']);
+    const start = Date.now();
+    await runCycle({ config: cfg, store: shared, sink, log, roundMs: 2.5 * MINUTE });
+    const late = await runCycle({ config: cfg, store: other, sink, log, round: start + 300, roundMs: 2.5 * MINUTE });
+    expect(late.feeds.ok + late.feeds.unchanged).toBe(0);
+    const tick = await runCycle({ config: cfg, store: other, sink, log, round: start + 30_000 });
+    expect(tick.feeds.ok + tick.feeds.unchanged).toBe(1);
+    expect(requestsTo('/s.xml')).toBe(2);
   });
 });
