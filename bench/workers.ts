@@ -89,7 +89,9 @@ async function runWorkers(name: string, count: number, database: Database, urls:
     // Opened, migrated and configured before the clock starts: the cycle alone is timed.
     await Promise.all(peers.map((peer) => peer.mail.next('ready')));
     const started = performance.now();
-    for (const peer of peers) peer.process.send({ type: 'go' });
+    // One round for all: as the schedule's tick is for workers started by cron.
+    const round = Date.now();
+    for (const peer of peers) peer.process.send({ type: 'go', round });
     const workers = await Promise.all(peers.map((peer) => peer.mail.next<WorkerResult>('result')));
     const wallMs = performance.now() - started;
     await Promise.all(peers.map((peer) => new Promise<void>((done) => (peer.process.exitCode === null ? peer.process.once('exit', () => done()) : done()))));

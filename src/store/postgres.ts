@@ -177,6 +177,136 @@ const FEED_HEALTHY = `consecutive_failures = 0, last_error = NULL, next_poll_at 
 const FEED_COLUMNS = `url, etag, last_modified, first_polled_at, last_success_at, last_error, consecutive_failures,
   next_poll_at, fetch_url, failing_since, failure_reported_at`;
 
+/**
+ * commitFeedBatch's one statement ($1 at, $2 feed URL, then each table's rows as arrays; a story
+ * is given as an id (existing) and an index into ids (new), one of the two null).
+ */
+const COMMIT_FEED_BATCH = `
+  WITH ids AS MATERIALIZED (
+    SELECT (row_number() OVER (ORDER BY id) - 1)::int AS idx, id
+    FROM (SELECT nextval(pg_get_serial_sequence('stories', 'id')) AS id FROM generate_series(1, cardinality($5::text[]))) g),
+  new_stories AS (
+    INSERT INTO stories (id, created_at, title, link, breaking_at)
+    SELECT ids.id, $1::bigint, u.title, u.link, CASE WHEN u.breaking THEN $1::bigint END
+    FROM unnest($5::text[], $6::text[], $7::boolean[]) WITH ORDINALITY AS u(title, link, breaking, ord)
+      JOIN ids ON ids.idx = u.ord - 1
+    ORDER BY u.ord),
+  new_keys AS (
+    INSERT INTO story_keys (key, story_id, created_at)
+    SELECT u.key, COALESCE(u.story_id, ids.id), $1::bigint
+    FROM unnest($8::text[], $9::bigint[], $10::int[]) AS u(key, story_id, new_idx) LEFT JOIN ids ON ids.idx = u.new_idx
+    ON CONFLICT DO NOTHING),
+  new_items AS (
+    INSERT INTO items (feed_url, item_key, title, link, published_at, first_seen_at, decision, watchlists, story_id, content_hash)
+    SELECT $2::text, u.key, u.title, u.link, u.published_at, $1::bigint, u.decision, u.watchlists, COALESCE(u.story_id, ids.id), u.content_hash
+    FROM unnest($11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::text[], $17::bigint[], $18::int[], $19::text[])
+        WITH ORDINALITY AS u(key, title, link, published_at, decision, watchlists, story_id, new_idx, content_hash, ord)
+      LEFT JOIN ids ON ids.idx = u.new_idx
+    ORDER BY u.ord
+    ON CONFLICT (feed_url, item_key) DO NOTHING),
+  new_reports AS (
+    INSERT INTO story_reports (story_id, at, source, link, title, language, signature, bands, term_hashes, entities, numbers, features)
+    SELECT COALESCE(u.story_id, ids.id), u.at, u.source, u.link, u.title, u.language, u.signature, u.bands, u.term_hashes, u.entities, u.numbers, u.features
+    FROM unnest($20::bigint[], $21::int[], $22::bigint[], $23::text[], $24::text[], $25::text[], $26::text[], $27::bytea[], $28::bigint[],
+                $29::bytea[], $30::text[], $31::text[], $32::text[])
+        WITH ORDINALITY AS u(story_id, new_idx, at, source, link, title, language, signature, bands, term_hashes, entities, numbers, features, ord)
+      LEFT JOIN ids ON ids.idx = u.new_idx
+    ORDER BY u.ord),
+  -- A story's alert goes to each destination once: a second one (in this batch or before) is dropped.
+  new_outbox AS (
+    INSERT INTO outbox (story_id, kind, target_id, chat, thread_id, link_preview, html, text, base_html, base_text, source, language, next_attempt_at, created_at)
+    SELECT COALESCE(u.story_id, ids.id), u.kind, u.target_id, u.chat, u.thread_id, u.link_preview, u.html, u.text, u.base_html, u.base_text,
+      u.source, u.language, $1::bigint, $1::bigint
+    FROM unnest($33::bigint[], $34::int[], $35::text[], $36::bigint[], $37::text[], $38::bigint[], $39::boolean[], $40::text[], $41::text[],
+                $42::text[], $43::text[], $44::text[], $45::text[])
+        WITH ORDINALITY AS u(story_id, new_idx, kind, target_id, chat, thread_id, link_preview, html, text, base_html, base_text, source, language, ord)
+      LEFT JOIN ids ON ids.idx = u.new_idx
+    ORDER BY u.ord
+    ON CONFLICT (story_id, chat, thread_id) WHERE kind = 'alert' DO NOTHING),
+  -- Rows written before this statement (de-duplicated by the caller, the last rewrite of a row winning).
+  rewrites AS (
+    UPDATE outbox o SET html = u.html, text = u.text
+    FROM unnest($46::bigint[], $47::text[], $48::text[]) AS u(id, html, text)
+    WHERE o.id = u.id AND o.id = ANY($46::bigint[]) AND o.status = 'pending'),
+  -- Existing stories only: the new ones are marked as they are inserted.
+  breaking AS (
+    UPDATE stories SET breaking_at = COALESCE(breaking_at, $1::bigint) WHERE id = ANY($49::bigint[])),
+  new_digest AS (
+    INSERT INTO digest_items (chat, story_id, html, text, created_at)
+    SELECT u.chat, COALESCE(u.story_id, ids.id), u.html, u.text, $1::bigint
+    FROM unnest($50::text[], $51::bigint[], $52::int[], $53::text[], $54::text[]) WITH ORDINALITY AS u(chat, story_id, new_idx, html, text, ord)
+      LEFT JOIN ids ON ids.idx = u.new_idx
+    ORDER BY u.ord)
+  INSERT INTO feeds (url, etag, last_modified, first_polled_at, last_success_at, consecutive_failures)
+  VALUES ($2::text, $3::text, $4::text, $1::bigint, $1::bigint, 0)
+  ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+    first_polled_at = COALESCE(feeds.first_polled_at, excluded.first_polled_at),
+    last_success_at = excluded.last_success_at, ${FEED_HEALTHY}`;
+
+/**
+ * A story with its alerts, reports and digest chats in one row (one statement, one round trip: a
+ * story is read for every matched item), the story being the row `source` gives.
+ */
+function storySelect(source: string): string {
+  return `
+  SELECT s.id, s.title, s.breaking_at,
+    (SELECT COALESCE(json_agg(json_build_object(
+         'id', a.id, 'chat', a.chat, 'thread_id', a.thread_id, 'link_preview', a.link_preview, 'status', a.status,
+         'base_html', a.base_html, 'base_text', a.base_text, 'html', a.html, 'text', a.text, 'source', a.source, 'language', a.language,
+         'pending_edit', (SELECT e.id FROM outbox e WHERE e.target_id = a.id AND e.kind = 'edit' AND e.status = 'pending' ORDER BY e.id DESC LIMIT 1))
+       ORDER BY a.id), '[]'::json)
+     FROM outbox a WHERE a.story_id = s.id AND a.kind = 'alert') AS alerts,
+    -- The first report (the alert's) and the newest others: a story that has gathered thousands
+    -- of reports must not cost thousands of rows each time it gathers one more.
+    (SELECT COALESCE(json_agg(json_build_object(
+         'at', r.at, 'source', r.source, 'link', r.link, 'language', r.language, 'entities', r.entities, 'numbers', r.numbers)
+       ORDER BY r.at, r.id), '[]'::json)
+     FROM (
+       (SELECT id, at, source, link, language, entities, numbers FROM story_reports WHERE story_id = s.id ORDER BY at, id LIMIT 1)
+       UNION ALL
+       (SELECT id, at, source, link, language, entities, numbers FROM story_reports WHERE story_id = s.id
+          AND id <> (SELECT id FROM story_reports WHERE story_id = s.id ORDER BY at, id LIMIT 1)
+          ORDER BY at DESC, id DESC LIMIT ${STORY_REPORTS_READ})
+     ) r) AS reports,
+    -- A chat that takes digests has the story once it is collected for its digest.
+    ARRAY(SELECT DISTINCT chat FROM digest_items WHERE story_id = s.id) AS digested
+  FROM (${source}) s`;
+}
+
+const GET_STORY = storySelect('SELECT id, title, breaking_at FROM stories WHERE id = $1');
+
+/** The most recent story created since $2 that carries one of the keys $1. */
+const FIND_STORY = storySelect(
+  // Each story of the keys looked up by id (OFFSET 0 keeps that plan): a scan of every story
+  // created in the window would cost more the more there are.
+  `SELECT s.id, s.title, s.breaking_at
+   FROM (SELECT DISTINCT story_id FROM story_keys WHERE key = ANY($1::text[])) k
+     CROSS JOIN LATERAL (SELECT id, title, breaking_at, created_at FROM stories WHERE id = k.story_id AND created_at >= $2 OFFSET 0) s
+   ORDER BY s.created_at DESC, s.id DESC LIMIT 1`,
+);
+
+interface StoryDbRow {
+  id: number;
+  title: string;
+  breaking_at: number | null;
+  alerts: Array<{
+    id: number;
+    chat: string;
+    thread_id: number;
+    link_preview: boolean;
+    status: OutboxStatus;
+    base_html: string | null;
+    base_text: string | null;
+    html: string;
+    text: string;
+    pending_edit: number | null;
+    source: string | null;
+    language: string | null;
+  }>;
+  reports: Array<{ at: number; source: string; link: string | null; language: string | null; entities: string; numbers: string }>;
+  digested: string[];
+}
+
 interface FeedRow {
   url: string;
   etag: string | null;
@@ -304,6 +434,12 @@ export class PostgresStore implements Store {
   private readonly heldHere = new AsyncLocalStorage<ReadonlyMap<string, HeldLock>>();
   /** the connection that holds this store's roles, kept open as long as they are held */
   private rolesClient: pg.Client | null = null;
+  /**
+   * Connections for commitFeedBatch's one statement alone, which take its generic plan: with
+   * arrays for parameters PostgreSQL would plan it anew at each call (planning costs about as much
+   * as running it), its generic plan never looking cheaper. Opened on first use.
+   */
+  private commitPool: pg.Pool | null = null;
   private readonly roles = new Set<string>();
   /** role operations, one at a time (taking an advisory lock twice in one session would need two unlocks) */
   private rolesTurn: Promise<unknown> = Promise.resolve();
@@ -465,87 +601,13 @@ export class PostgresStore implements Store {
 
   async findStory(keys: string[], since: number): Promise<StoryMatch | null> {
     if (keys.length === 0) return null;
-    const [row] = await this.rows<{ id: number }>(
-      `SELECT s.id FROM story_keys k JOIN stories s ON s.id = k.story_id
-       WHERE k.key = ANY($1::text[]) AND s.created_at >= $2
-       ORDER BY s.created_at DESC, s.id DESC LIMIT 1`,
-      [keys, since],
-    );
-    return row ? this.getStory(row.id) : null;
+    const [row] = await this.rows<StoryDbRow>(FIND_STORY, [keys, since]);
+    return row ? storyMatch(row) : null;
   }
 
   async getStory(id: number): Promise<StoryMatch | null> {
-    // Four reads at once on as many connections: a story is read for every matched item.
-    const [stories, alertRows, reportRows, digested] = await Promise.all([
-      this.rows<{ id: number; title: string; breaking_at: number | null }>('SELECT id, title, breaking_at FROM stories WHERE id = $1', [id]),
-      this.rows<{
-        id: number;
-        chat: string;
-        thread_id: number;
-        link_preview: boolean;
-        status: OutboxStatus;
-        base_html: string | null;
-        base_text: string | null;
-        html: string;
-        text: string;
-        pending_edit: number | null;
-        source: string | null;
-        language: string | null;
-      }>(
-        `SELECT a.id, a.chat, a.thread_id, a.link_preview, a.status, a.base_html, a.base_text, a.html, a.text, a.source, a.language,
-           (SELECT e.id FROM outbox e WHERE e.target_id = a.id AND e.kind = 'edit' AND e.status = 'pending' ORDER BY e.id DESC LIMIT 1) AS pending_edit
-         FROM outbox a WHERE a.story_id = $1 AND a.kind = 'alert' ORDER BY a.id`,
-        [id],
-      ),
-      // The first report (the alert's) and the newest others: a story that has gathered thousands
-      // of reports must not cost thousands of rows each time it gathers one more.
-      this.rows<{ at: number; source: string; link: string | null; language: string | null; entities: string; numbers: string }>(
-        `SELECT at, source, link, language, entities, numbers FROM (
-           (SELECT id, at, source, link, language, entities, numbers FROM story_reports WHERE story_id = $1 ORDER BY at, id LIMIT 1)
-           UNION ALL
-           (SELECT id, at, source, link, language, entities, numbers FROM story_reports WHERE story_id = $1
-              AND id <> (SELECT id FROM story_reports WHERE story_id = $1 ORDER BY at, id LIMIT 1)
-              ORDER BY at DESC, id DESC LIMIT ${STORY_REPORTS_READ})
-         ) r ORDER BY at, id`,
-        [id],
-      ),
-      // A chat that takes digests has the story once it is collected for its digest.
-      this.rows<{ chat: string }>('SELECT DISTINCT chat FROM digest_items WHERE story_id = $1', [id]),
-    ]);
-    const [story] = stories;
-    if (!story) return null;
-    const alerts = alertRows.map(
-      (a): StoryAlert => ({
-        outboxId: a.id,
-        chat: a.chat,
-        threadId: a.thread_id === 0 ? null : a.thread_id,
-        status: a.status,
-        baseHtml: a.base_html ?? a.html,
-        baseText: a.base_text ?? a.text,
-        pendingEditId: a.pending_edit,
-        linkPreview: a.link_preview,
-        source: a.source,
-        language: a.language,
-      }),
-    );
-    const reports = reportRows.map(
-      (r): KnownReport => ({
-        at: r.at,
-        source: r.source,
-        link: r.link,
-        language: r.language,
-        entities: JSON.parse(r.entities) as string[],
-        numbers: JSON.parse(r.numbers) as string[],
-      }),
-    );
-    return {
-      id: story.id,
-      title: story.title,
-      destinations: new Set([...alerts.map((a) => destinationKey(a.chat, a.threadId)), ...digested.map((d) => d.chat)]),
-      alerts,
-      reports,
-      breakingAt: story.breaking_at,
-    };
+    const [row] = await this.rows<StoryDbRow>(GET_STORY, [id]);
+    return row ? storyMatch(row) : null;
   }
 
   async reportsAfter(afterId: number, since: number, limit: number): Promise<StoredReportRow[]> {
@@ -811,160 +873,109 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * One transaction; one statement per table whatever the number of rows (arrays through unnest,
-   * in the batch's order, so ids follow it as in SQLite).
+   * One statement, so one round trip and atomic by itself: data-modifying CTEs, one per table,
+   * each given its rows as arrays (unnest, in the batch's order so that ids follow it as in
+   * SQLite). The new stories' ids are reserved first (ids) and rows refer to a story by its id or
+   * by its index among them. The CTEs see the same snapshot, not each other's rows: a new story
+   * breaking is marked as it is inserted, and rewrites only ever target rows of earlier batches
+   * (a row's id is known only once it is written). Foreign keys are checked at the statement's end.
    */
   async commitFeedBatch(batch: FeedBatch): Promise<void> {
-    await this.transaction(async (client) => {
-      let newIds: number[] = [];
-      if (batch.newStories.length > 0) {
-        // Ids first, so that each new story's id is known by its index whatever order rows come back in.
-        newIds = (
-          await this.rows<{ id: number }>(`SELECT nextval(pg_get_serial_sequence('stories', 'id')) AS id FROM generate_series(1, $1::int)`, [batch.newStories.length], client)
-        )
-          .map((row) => row.id)
-          .sort((a, b) => a - b);
-        await this.run(
-          `INSERT INTO stories (id, created_at, title, link)
-           SELECT id, $1::bigint, title, link FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(id, title, link)`,
-          [batch.at, newIds, batch.newStories.map((s) => s.title), batch.newStories.map((s) => s.link)],
-          client,
-        );
+    const newCount = batch.newStories.length;
+    // Refs checked before anything is sent: a batch that refers to a story it does not create writes nothing.
+    const check = (ref: StoryRef): void => {
+      if ('newIndex' in ref && !(Number.isInteger(ref.newIndex) && ref.newIndex >= 0 && ref.newIndex < newCount)) {
+        throw new Error(`batch refers to new story ${ref.newIndex}, which it does not create`);
       }
-      const resolve = (ref: StoryRef): number => {
-        if ('id' in ref) return ref.id;
-        const id = newIds[ref.newIndex];
-        if (id === undefined) throw new Error(`batch refers to new story ${ref.newIndex}, which it does not create`);
-        return id;
-      };
-      const keys = [
-        ...batch.newStories.flatMap((story, i) => story.keys.map((key) => ({ key, storyId: resolve({ newIndex: i }) }))),
-        ...batch.storyKeys,
-      ];
-      if (keys.length > 0) {
-        await this.run(
-          `INSERT INTO story_keys (key, story_id, created_at)
-           SELECT key, story_id, $1::bigint FROM unnest($2::text[], $3::bigint[]) AS u(key, story_id)
-           ON CONFLICT DO NOTHING`,
-          [batch.at, keys.map((k) => k.key), keys.map((k) => k.storyId)],
-          client,
-        );
-      }
-      if (batch.items.length > 0) {
-        const items = batch.items;
-        await this.run(
-          `INSERT INTO items (feed_url, item_key, title, link, published_at, first_seen_at, decision, watchlists, story_id, content_hash)
-           SELECT $1::text, key, title, link, published_at, $2::bigint, decision, watchlists, story_id, content_hash
-           FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::text[])
-             WITH ORDINALITY AS u(key, title, link, published_at, decision, watchlists, story_id, content_hash, ord)
-           ORDER BY ord
-           ON CONFLICT (feed_url, item_key) DO NOTHING`,
-          [
-            batch.feedUrl,
-            batch.at,
-            items.map((i) => i.key),
-            items.map((i) => i.title),
-            items.map((i) => i.link),
-            items.map((i) => i.publishedAt),
-            items.map((i) => i.decision),
-            items.map((i) => JSON.stringify(i.watchlists)),
-            items.map((i) => (i.story === null ? null : resolve(i.story))),
-            items.map((i) => i.contentHash),
-          ],
-          client,
-        );
-      }
-      if (batch.reports.length > 0) {
-        const reports = batch.reports;
-        await this.run(
-          `INSERT INTO story_reports (story_id, at, source, link, title, language, signature, bands, term_hashes, entities, numbers, features)
-           SELECT story_id, at, source, link, title, language, signature, bands, term_hashes, entities, numbers, features
-           FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bigint[],
-                       $9::bytea[], $10::text[], $11::text[], $12::text[])
-             WITH ORDINALITY AS u(story_id, at, source, link, title, language, signature, bands, term_hashes, entities, numbers, features, ord)
-           ORDER BY ord`,
-          [
-            reports.map((r) => resolve(r.story)),
-            reports.map((r) => r.at),
-            reports.map((r) => r.source),
-            reports.map((r) => r.link),
-            reports.map((r) => r.title),
-            reports.map((r) => r.language),
-            reports.map((r) => bytesOf(r.signature)),
-            reports.map((r) => r.bands),
-            reports.map((r) => bytesOf(r.termHashes)),
-            reports.map((r) => JSON.stringify(r.entities)),
-            reports.map((r) => JSON.stringify(r.numbers)),
-            reports.map((r) => JSON.stringify(r.features)),
-          ],
-          client,
-        );
-      }
-      if (batch.outbox.length > 0) {
-        const outbox = batch.outbox;
-        const alert = (m: (typeof outbox)[number]): boolean => m.kind === 'alert';
-        // A story's alert goes to each destination once: a second one (in this batch or before) is dropped.
-        await this.run(
-          `INSERT INTO outbox (story_id, kind, target_id, chat, thread_id, link_preview, html, text, base_html, base_text, source, language, next_attempt_at, created_at)
-           SELECT story_id, kind, target_id, chat, thread_id, link_preview, html, text, base_html, base_text, source, language, $1::bigint, $1::bigint
-           FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::boolean[], $8::text[], $9::text[],
-                       $10::text[], $11::text[], $12::text[], $13::text[])
-             WITH ORDINALITY AS u(story_id, kind, target_id, chat, thread_id, link_preview, html, text, base_html, base_text, source, language, ord)
-           ORDER BY ord
-           ON CONFLICT (story_id, chat, thread_id) WHERE kind = 'alert' DO NOTHING`,
-          [
-            batch.at,
-            outbox.map((m) => resolve(m.story)),
-            outbox.map((m) => m.kind),
-            outbox.map((m) => m.targetId),
-            outbox.map((m) => m.chat),
-            outbox.map((m) => m.threadId ?? 0),
-            outbox.map((m) => m.linkPreview),
-            outbox.map((m) => m.html),
-            outbox.map((m) => m.text),
-            outbox.map((m) => (alert(m) ? m.html : null)),
-            outbox.map((m) => (alert(m) ? m.text : null)),
-            outbox.map((m) => m.origin?.source ?? null),
-            outbox.map((m) => m.origin?.language ?? null),
-          ],
-          client,
-        );
-      }
-      if (batch.outboxRewrites.length > 0) {
-        // One row per id, the last rewrite of it winning, as when they are applied one after the other.
-        const rewrites = [...new Map(batch.outboxRewrites.map((r) => [r.id, r])).values()];
-        await this.run(
-          `UPDATE outbox o SET html = u.html, text = u.text
-           FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, html, text)
-           WHERE o.id = u.id AND o.status = 'pending'`,
-          [rewrites.map((r) => r.id), rewrites.map((r) => r.html), rewrites.map((r) => r.text)],
-          client,
-        );
-      }
-      if (batch.breaking.length > 0) {
-        await this.run('UPDATE stories SET breaking_at = COALESCE(breaking_at, $1) WHERE id = ANY($2::bigint[])', [batch.at, batch.breaking.map(resolve)], client);
-      }
-      if (batch.digestItems.length > 0) {
-        const digest = batch.digestItems;
-        await this.run(
-          `INSERT INTO digest_items (chat, story_id, html, text, created_at)
-           SELECT chat, story_id, html, text, $1::bigint
-           FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[]) WITH ORDINALITY AS u(chat, story_id, html, text, ord)
-           ORDER BY ord`,
-          [batch.at, digest.map((d) => d.chat), digest.map((d) => resolve(d.story)), digest.map((d) => d.html), digest.map((d) => d.text)],
-          client,
-        );
-      }
-      await this.run(
-        `INSERT INTO feeds (url, etag, last_modified, first_polled_at, last_success_at, consecutive_failures)
-         VALUES ($1, $2, $3, $4, $4, 0)
-         ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
-           first_polled_at = COALESCE(feeds.first_polled_at, excluded.first_polled_at),
-           last_success_at = excluded.last_success_at, ${FEED_HEALTHY}`,
-        [batch.feedUrl, batch.fetch.etag, batch.fetch.lastModified, batch.at],
-        client,
-      );
-    });
+    };
+    for (const ref of [
+      ...batch.items.flatMap((i) => (i.story === null ? [] : [i.story])),
+      ...batch.reports.map((r) => r.story),
+      ...batch.outbox.map((m) => m.story),
+      ...batch.breaking,
+      ...batch.digestItems.map((d) => d.story),
+    ]) {
+      check(ref);
+    }
+    // A story as two parallel arrays: its id if it exists, else its index among the new stories.
+    const idOf = (ref: StoryRef | null): number | null => (ref !== null && 'id' in ref ? ref.id : null);
+    const indexOf = (ref: StoryRef | null): number | null => (ref !== null && 'newIndex' in ref ? ref.newIndex : null);
+    const breakingNew = new Set(batch.breaking.map(indexOf));
+    const breakingIds = batch.breaking.map(idOf).filter((id) => id !== null);
+    const keys: Array<{ key: string; story: StoryRef }> = [
+      ...batch.newStories.flatMap((story, i) => story.keys.map((key) => ({ key, story: { newIndex: i } }))),
+      ...batch.storyKeys.map(({ storyId, key }) => ({ key, story: { id: storyId } })),
+    ];
+    const { items, reports, outbox, digestItems: digest } = batch;
+    const alert = (m: (typeof outbox)[number]): boolean => m.kind === 'alert';
+    // One row per id, the last rewrite of it winning, as when they are applied one after the other.
+    const rewrites = [...new Map(batch.outboxRewrites.map((r) => [r.id, r])).values()];
+    await this.run(COMMIT_FEED_BATCH, [
+      batch.at,
+      batch.feedUrl,
+      batch.fetch.etag,
+      batch.fetch.lastModified,
+      batch.newStories.map((s) => s.title),
+      batch.newStories.map((s) => s.link),
+      batch.newStories.map((_, i) => breakingNew.has(i)),
+      keys.map((k) => k.key),
+      keys.map((k) => idOf(k.story)),
+      keys.map((k) => indexOf(k.story)),
+      items.map((i) => i.key),
+      items.map((i) => i.title),
+      items.map((i) => i.link),
+      items.map((i) => i.publishedAt),
+      items.map((i) => i.decision),
+      items.map((i) => JSON.stringify(i.watchlists)),
+      items.map((i) => idOf(i.story)),
+      items.map((i) => indexOf(i.story)),
+      items.map((i) => i.contentHash),
+      reports.map((r) => idOf(r.story)),
+      reports.map((r) => indexOf(r.story)),
+      reports.map((r) => r.at),
+      reports.map((r) => r.source),
+      reports.map((r) => r.link),
+      reports.map((r) => r.title),
+      reports.map((r) => r.language),
+      reports.map((r) => bytesOf(r.signature)),
+      reports.map((r) => r.bands),
+      reports.map((r) => bytesOf(r.termHashes)),
+      reports.map((r) => JSON.stringify(r.entities)),
+      reports.map((r) => JSON.stringify(r.numbers)),
+      reports.map((r) => JSON.stringify(r.features)),
+      outbox.map((m) => idOf(m.story)),
+      outbox.map((m) => indexOf(m.story)),
+      outbox.map((m) => m.kind),
+      outbox.map((m) => m.targetId),
+      outbox.map((m) => m.chat),
+      outbox.map((m) => m.threadId ?? 0),
+      outbox.map((m) => m.linkPreview),
+      outbox.map((m) => m.html),
+      outbox.map((m) => m.text),
+      outbox.map((m) => (alert(m) ? m.html : null)),
+      outbox.map((m) => (alert(m) ? m.text : null)),
+      outbox.map((m) => m.origin?.source ?? null),
+      outbox.map((m) => m.origin?.language ?? null),
+      rewrites.map((r) => r.id),
+      rewrites.map((r) => r.html),
+      rewrites.map((r) => r.text),
+      breakingIds,
+      digest.map((d) => d.chat),
+      digest.map((d) => idOf(d.story)),
+      digest.map((d) => indexOf(d.story)),
+      digest.map((d) => d.html),
+      digest.map((d) => d.text),
+    ], this.commitConnections());
+  }
+
+  private commitConnections(): pg.Pool {
+    if (this.closed) throw new Error('the store is closed');
+    if (!this.commitPool) {
+      const options = [this.clientConfig.options, '-c plan_cache_mode=force_generic_plan'].filter((o) => o).join(' ');
+      this.commitPool = new pg.Pool({ ...this.clientConfig, options, max: 2 });
+      this.commitPool.on('error', () => undefined);
+    }
+    return this.commitPool;
   }
 
   async dueOutbox(now: number, limit: number): Promise<OutboxRow[]> {
@@ -1144,6 +1155,7 @@ export class PostgresStore implements Store {
       this.rolesClient = null;
       if (client) await client.end().catch(() => undefined);
     });
+    await this.commitPool?.end();
     await this.pool.end();
   }
 }
@@ -1185,5 +1197,40 @@ function chatRecord(row: ChatDbRow): ChatRecord {
     digest: row.digest,
     template: row.template,
     updates: row.updates,
+  };
+}
+
+function storyMatch(row: StoryDbRow): StoryMatch {
+  const alerts = row.alerts.map(
+    (a): StoryAlert => ({
+      outboxId: a.id,
+      chat: a.chat,
+      threadId: a.thread_id === 0 ? null : a.thread_id,
+      status: a.status,
+      baseHtml: a.base_html ?? a.html,
+      baseText: a.base_text ?? a.text,
+      pendingEditId: a.pending_edit,
+      linkPreview: a.link_preview,
+      source: a.source,
+      language: a.language,
+    }),
+  );
+  const reports = row.reports.map(
+    (r): KnownReport => ({
+      at: r.at,
+      source: r.source,
+      link: r.link,
+      language: r.language,
+      entities: JSON.parse(r.entities) as string[],
+      numbers: JSON.parse(r.numbers) as string[],
+    }),
+  );
+  return {
+    id: row.id,
+    title: row.title,
+    destinations: new Set([...alerts.map((a) => destinationKey(a.chat, a.threadId)), ...row.digested]),
+    alerts,
+    reports,
+    breakingAt: row.breaking_at,
   };
 }

@@ -455,6 +455,96 @@ describe.each(backends)('$name store', (backend) => {
         expect(await store.outboxCounts()).toEqual({ pending: 1, sent: 0, failed: 0 });
       });
 
+      it('writes nothing of a batch the database refuses', async () => {
+        const store = await one();
+        // A report of a story that does not exist: only the foreign key says no.
+        const refused = batch({ reports: [report({ newIndex: 0 }, 5), report({ id: 999_999 }, 6)], breaking: [{ newIndex: 0 }] });
+        await expect(store.commitFeedBatch(refused)).rejects.toThrow();
+        expect(await store.getFeedState(FEED)).toBeNull();
+        expect(await store.itemHashes(FEED, ['g:1'])).toEqual(new Map());
+        expect(await store.findStory(['u:https://f.test/1'], 0)).toBeNull();
+        expect(await store.reportsAfter(0, 0, 10)).toEqual([]);
+        expect(await store.outboxCounts()).toEqual({ pending: 0, sent: 0, failed: 0 });
+      });
+
+      it('writes rows of new and existing stories together in one batch, in its order', async () => {
+        const store = await one();
+        await store.upsertChat('@digest', 'channel', 0);
+        await store.setDigest('@digest', 'hourly', 0);
+        await store.commitFeedBatch(batch({ outbox: [alert({ newIndex: 0 }, '@a'), alert({ newIndex: 0 }, '@b')] }));
+        const old = await storyId(store, 'u:https://f.test/1');
+        const [a, b] = await store.dueOutbox(5_000, 10);
+        if (!a || !b) throw new Error('rows missing');
+        await store.markSent(b.id, 9, 1_500);
+        const item = (key: string, story: FeedBatch['items'][number]['story']): FeedBatch['items'][number] => ({
+          key,
+          title: key,
+          link: null,
+          publishedAt: null,
+          decision: 'alerted',
+          watchlists: ['w'],
+          story,
+          contentHash: `h:${key}`,
+        });
+        await store.commitFeedBatch({
+          feedUrl: FEED,
+          at: 2_000,
+          items: [item('g:2', { newIndex: 1 }), item('g:3', { id: old }), item('g:4', { newIndex: 0 }), item('g:5', null)],
+          newStories: [
+            { title: 'New A', link: null, keys: ['k:a'] },
+            { title: 'New B', link: 'https://f.test/b', keys: ['k:b', 'k:b2'] },
+          ],
+          storyKeys: [{ storyId: old, key: 'k:old' }],
+          reports: [report({ newIndex: 1 }, 30), report({ id: old }, 10), report({ newIndex: 0 }, 20), report({ newIndex: 1 }, 40)],
+          outbox: [
+            alert({ newIndex: 1 }, '@a'),
+            alert({ id: old }, '@a', null, 'dropped: @a has it'),
+            { story: { id: old }, kind: 'edit', targetId: b.id, chat: '@b', threadId: null, linkPreview: false, html: 'edit', text: 'edit' },
+            alert({ newIndex: 0 }, '@a'),
+          ],
+          outboxRewrites: [{ id: a.id, html: 'rewritten', text: 'rewritten' }],
+          breaking: [{ id: old }, { newIndex: 1 }],
+          digestItems: [
+            { story: { newIndex: 0 }, chat: '@digest', html: 'd0', text: 'd0' },
+            { story: { id: old }, chat: '@digest', html: 'd-old', text: 'd-old' },
+          ],
+          fetch: { etag: '"e2"', lastModified: 'yesterday' },
+        });
+        const newA = await store.findStory(['k:a'], 0);
+        const newB = await store.findStory(['k:b2'], 0);
+        if (!newA || !newB) throw new Error('stories missing');
+        expect(old).toBeLessThan(newA.id);
+        expect(newA.id).toBeLessThan(newB.id);
+        expect(newA).toMatchObject({ title: 'New A', breakingAt: null, destinations: new Set(['@a', '@digest']) });
+        expect(newB).toMatchObject({ title: 'New B', breakingAt: 2_000, destinations: new Set(['@a']) });
+        expect(await store.findStory(['k:old'], 0)).toMatchObject({ id: old, breakingAt: 2_000, destinations: new Set(['@a', '@b', '@digest']) });
+        expect((await store.reportsAfter(0, 0, 10)).map((r) => [r.storyId, r.at])).toEqual([
+          [newB.id, 30],
+          [old, 10],
+          [newA.id, 20],
+          [newB.id, 40],
+        ]);
+        expect(await store.itemHashes(FEED, ['g:2', 'g:3', 'g:4', 'g:5'])).toEqual(
+          new Map([
+            ['g:2', 'h:g:2'],
+            ['g:3', 'h:g:3'],
+            ['g:4', 'h:g:4'],
+            ['g:5', 'h:g:5'],
+          ]),
+        );
+        expect((await store.dueOutbox(5_000, 10)).map((row) => [row.storyId, row.kind, row.chat, row.html])).toEqual([
+          [old, 'alert', '@a', 'rewritten'],
+          [newB.id, 'alert', '@a', '<b>@a</b>'],
+          [old, 'edit', '@b', 'edit'],
+          [newA.id, 'alert', '@a', '<b>@a</b>'],
+        ]);
+        expect((await store.dueDigests(3_600_000))[0]?.items.map((d) => [d.storyId, d.html])).toEqual([
+          [newA.id, 'd0'],
+          [old, 'd-old'],
+        ]);
+        expect(await store.getFeedState(FEED)).toMatchObject({ etag: '"e2"', lastModified: 'yesterday', firstPolledAt: 1_000, lastSuccessAt: 2_000 });
+      });
+
       it('loses nothing when two stores commit batches at once', async () => {
         const [a, b] = await two();
         const batches = (store: string) =>
