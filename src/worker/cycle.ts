@@ -1,13 +1,12 @@
 // One polling cycle: fetch every feed (concurrently, within limits), push each through the
 // pipeline (one feed at a time, so story decisions never race), then drain the outbox.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config, FeedConfig } from '../config/load.js';
 import { queueDueDigests } from '../delivery/digest.js';
-import { drainOutbox, type DrainReport } from '../delivery/outbox.js';
+import type { DrainReport } from '../delivery/outbox.js';
 import type { AlertSink } from '../delivery/sink.js';
 import { createFeedAgent, FetchError, fetchFeed } from '../feeds/fetch.js';
-import { failureNeedsReport, nextPollAfterFailure } from '../feeds/health.js';
+import { nextPollAfterFailure } from '../feeds/health.js';
 import { FeedParseError } from '../feeds/parse.js';
 import { readFeed } from '../feeds/read.js';
 import type { Logger } from '../log.js';
@@ -19,13 +18,11 @@ import { buildRouting } from './routing.js';
 import { StoryIndex } from '../dedup/story-index.js';
 import type { Embedder } from '../dedup/embeddings.js';
 import { StoreBusyError } from '../store/store.js';
-import { escapeHtml } from '../summary/render.js';
-import { DIGESTS_ROLE, PRUNE_ROLE, SENDER_ROLE } from './roles.js';
+import { DIGESTS_ROLE, PRUNE_ROLE } from './roles.js';
+import { sendQueued, type DeliveryMode } from './sender.js';
 
 /** The store lock held while a feed's items are decided and committed (see pollFeed). */
 export const STORY_LOCK = 'stories';
-/** How often `once` looks whether another worker, the sender, has sent what it queued. */
-const SENDER_WAIT_MS = 250;
 
 function hostOf(feed: FeedConfig): string {
   return new URL(feed.url).host;
@@ -55,12 +52,8 @@ export interface CycleDeps {
    * period: workers started together share it.
    */
   roundMs?: number;
-  /**
-   * What the cycle does with the outbox: `wait` (once, tests) waits its turn as sender and drains;
-   * `if-sender` drains only when this process holds the sender role; `none` leaves it to the
-   * worker's sender loop.
-   */
-  delivery?: 'wait' | 'if-sender' | 'none';
+  /** what the cycle does with the outbox (see DeliveryMode; default `wait`) */
+  delivery?: DeliveryMode;
   /** runs the cycle's drain in turn with the process's other drains (the worker's sender loop) */
   sendQueue?: <R>(section: () => Promise<R>) => Promise<R>;
 }
@@ -97,7 +90,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   // Subscriptions as they stand when the cycle starts.
   const routing = await buildRouting(config, store, started);
 
-  /** Records a failed poll, schedules the next try, and reports a feed failing for too long, once. */
+  /** Records a failed poll and schedules the next try (the sender tells of a feed failing too long). */
   const recordFailure = async (feed: FeedConfig, error: Error, failures: number): Promise<void> => {
     const now = Date.now();
     report.feeds.failed++;
@@ -219,8 +212,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   const urls = [...byUrl.keys()];
   // Feeds are claimed from the store a batch at a time: with several workers on one database each
   // polls the feeds nobody else has this round, and a feed whose claimant died is claimed again
-  // once its lease ends. One worker alone claims them all, in the same batches.
-  // A feed this cycle polled is recorded as polled in its round: never due again within it.
+  // once its lease ends. One worker alone claims them all, in the same batches. A feed this cycle
+  // polled is recorded as polled in its round: never due again within it.
   const round = deps.round ?? started;
   const polledBefore = round - (deps.roundMs ?? 0);
   const batchSize = Math.max(50, config.fetch.concurrency * 4);
@@ -242,39 +235,10 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   }
   // The rest is each one worker's at a time: whoever holds the role (a role once taken is kept).
   if (await store.tryRole(DIGESTS_ROLE)) await queueDueDigests(store, Date.now());
-  const delivery = deps.delivery ?? 'wait';
-  if (delivery !== 'none') {
-    const sendQueue = deps.sendQueue ?? (<R>(section: () => Promise<R>) => section());
-    // A drain stops starting sends when the role is lost: the new sender sends what is left.
-    const stillSender = () => store.heldRoles().includes(SENDER_ROLE);
-    const drain = () =>
-      sendQueue(() => drainOutbox({ store, sink, log, deadline: Date.now() + config.delivery.maxWaitMs, stillSender, ...(signal ? { signal } : {}) }));
-    if (delivery === 'if-sender') {
-      if (await store.tryRole(SENDER_ROLE)) {
-        await reportFailingFeeds({ config, store, sink, log });
-        report.delivery = await drain();
-      } else report.delivery.pending = (await store.outboxCounts()).pending;
-    } else {
-      // One sender at a time per database: two processes draining at once could both send a row.
-      // Another worker holding the role sends what this cycle queued; this one waits until it
-      // has (or the role is free to take: another `once` finished), within max_wait.
-      const deadline = Date.now() + config.delivery.maxWaitMs;
-      for (;;) {
-        if (await store.tryRole(SENDER_ROLE)) {
-          await reportFailingFeeds({ config, store, sink, log });
-          report.delivery = await drain();
-          break;
-        }
-        const due = await store.nextOutboxDue();
-        if (due === null || due > Date.now() || Date.now() >= deadline || signal?.aborted) {
-          log.info({ pending: due !== null && due <= Date.now() }, 'another worker is the sender: it delivers what this cycle queued');
-          report.delivery.pending = (await store.outboxCounts()).pending;
-          break;
-        }
-        await sleep(SENDER_WAIT_MS * (0.5 + Math.random()));
-      }
-    }
-  }
+  report.delivery = await sendQueued(
+    { config, store, sink, log, ...(signal ? { signal } : {}), ...(deps.sendQueue ? { sendQueue: deps.sendQueue } : {}) },
+    deps.delivery ?? 'wait',
+  );
   // Retention: the store stays bounded; what a pending message still needs is kept.
   if (await store.tryRole(PRUNE_ROLE)) {
     const pruned = await store.prune(Date.now() - config.dedup.retentionMs);
@@ -284,31 +248,4 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   report.durationMs = Date.now() - started;
   log.info(report, 'cycle finished');
   return report;
-}
-
-/**
- * Tells of feeds failing for longer than `fetch.report_failing_after`, once per run of failures:
- * in the log and to the administrators. The sender's duty, since it goes through the sink.
- */
-export async function reportFailingFeeds(deps: Pick<CycleDeps, 'config' | 'store' | 'sink' | 'log'>): Promise<number> {
-  const { config, store, sink, log } = deps;
-  const configured = new Set(config.feeds.map((feed) => feed.url));
-  const now = Date.now();
-  let reported = 0;
-  for (const state of await store.feedStates()) {
-    if (!configured.has(state.url) || !failureNeedsReport(state, now, config.fetch.reportFailingAfterMs)) continue;
-    const since = state.failingSince ?? now;
-    log.error(
-      { feed: state.url, failingSince: new Date(since).toISOString(), failures: state.consecutiveFailures, error: state.lastError },
-      'feed has been failing for too long',
-    );
-    await store.markFeedFailureReported(state.url, now);
-    reported++;
-    // Administrators hear of it too, once per run of failures; best effort, as logs are.
-    for (const admin of config.admins) {
-      const text = `Feed failing since ${new Date(since).toISOString().slice(0, 16).replace('T', ' ')} UTC: ${state.url}\n${state.lastError ?? ''}`;
-      await sink.send({ kind: 'alert', targetMessageId: null, chat: admin, threadId: null, linkPreview: false, html: escapeHtml(text), text });
-    }
-  }
-  return reported;
 }

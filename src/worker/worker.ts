@@ -6,7 +6,8 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../config/load.js';
 import { drainOutbox, type DrainReport } from '../delivery/outbox.js';
-import { reportFailingFeeds, runCycle, type CycleDeps, type CycleReport } from './cycle.js';
+import { runCycle, type CycleDeps, type CycleReport } from './cycle.js';
+import { drainAsSender, reportFailingFeeds } from './sender.js';
 import { StoryIndex } from '../dedup/story-index.js';
 import { createSerialQueue } from '../concurrency.js';
 import { BOT_ROLE, SENDER_ROLE } from './roles.js';
@@ -101,8 +102,7 @@ export function startWorker(options: WorkerOptions): Worker {
       if (!sender) return;
       const due = await store.nextOutboxDue();
       if (due === null || due > Date.now()) return;
-      const stillSender = () => store.heldRoles().includes(SENDER_ROLE);
-      const drained = await sendQueue(() => drainOutbox({ store, sink, log, deadline: Date.now() + config.delivery.maxWaitMs, signal: shutdown.signal, stillSender }));
+      const drained = await drainAsSender({ config, store, sink, log, signal: shutdown.signal, sendQueue });
       observer.drained?.(drained);
       if (drained.sent + drained.failed > 0) log.info({ ...drained }, 'queued messages sent');
     } catch (error) {
