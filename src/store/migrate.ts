@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Logger } from '../log.js';
-import { redactUrl, StoreError } from './open.js';
+import { errorText, redactUrl, scrubPassword, StoreError } from './open.js';
 import { PostgresStore, SCHEMA_NAME, takeQueryParam } from './postgres.js';
 import { MIGRATIONS, SqliteStore } from './sqlite.js';
 
@@ -96,8 +96,8 @@ export async function migrateStore(options: MigrateOptions): Promise<MigrateResu
       db.close();
     }
   } catch (error) {
-    if (error instanceof StoreError) throw new StoreError(scrub(error.message, options.to));
-    throw new StoreError(`migrate-store: ${scrub(describe(error), options.to)}`);
+    if (error instanceof StoreError) throw new StoreError(scrubPassword(error.message, options.to));
+    throw new StoreError(`migrate-store: ${scrubPassword(errorText(error), options.to)}`);
   }
 }
 
@@ -138,7 +138,7 @@ async function prepareSqlite(path: string): Promise<void> {
   try {
     probe = new Database(path, { readonly: true, fileMustExist: true });
   } catch (error) {
-    throw new StoreError(`migrate-store: cannot open SQLite database ${path}: ${describe(error)}`);
+    throw new StoreError(`migrate-store: cannot open SQLite database ${path}: ${errorText(error)}`);
   }
   try {
     const version = probe.pragma('user_version', { simple: true }) as number;
@@ -153,7 +153,7 @@ async function prepareSqlite(path: string): Promise<void> {
     }
   } catch (error) {
     if (error instanceof StoreError) throw error;
-    throw new StoreError(`migrate-store: cannot read SQLite database ${path}: ${describe(error)}`);
+    throw new StoreError(`migrate-store: cannot read SQLite database ${path}: ${errorText(error)}`);
   } finally {
     probe.close();
   }
@@ -161,7 +161,7 @@ async function prepareSqlite(path: string): Promise<void> {
     // Migrated on open, in one transaction; a schema newer than ours is refused by it.
     await new SqliteStore(path).close();
   } catch (error) {
-    throw new StoreError(`migrate-store: cannot open SQLite database ${path}: ${describe(error)}`);
+    throw new StoreError(`migrate-store: cannot open SQLite database ${path}: ${errorText(error)}`);
   }
 }
 
@@ -201,7 +201,7 @@ async function preparePostgres(to: string, schema: string): Promise<void> {
   try {
     store = await PostgresStore.open(url, schema);
   } catch (error) {
-    throw new StoreError(`migrate-store: cannot open PostgreSQL database ${redactUrl(to)} (schema ${schema}): ${describe(error)}`);
+    throw new StoreError(`migrate-store: cannot open PostgreSQL database ${redactUrl(to)} (schema ${schema}): ${errorText(error)}`);
   }
   await store.close();
 }
@@ -352,7 +352,7 @@ async function copyTable(db: Database.Database, client: pg.Client, qualified: st
       const slice = rows.slice(start, end);
       const arrays = columns.map((c) => slice.map((row) => (c.copied ? convert(row[c.name], c, table) : null)));
       const result = await client.query(insert, arrays).catch((error: unknown) => {
-        throw new StoreError(`migrate-store: copying ${table} failed: ${describe(error)}`);
+        throw new StoreError(`migrate-store: copying ${table} failed: ${errorText(error)}`);
       });
       if (result.rowCount !== slice.length) throw new StoreError(`migrate-store: copying ${table}: ${slice.length} rows read, ${result.rowCount ?? 0} written`);
       total += slice.length;
@@ -388,35 +388,3 @@ function convert(value: unknown, column: Column, table: string): unknown {
   }
 }
 
-/** An error's message, however pg or Node put it (a refused connection to several addresses has none of its own). */
-function describe(error: unknown): string {
-  if (error instanceof AggregateError && !error.message) {
-    const inner = error.errors.map((e) => describe(e)).filter(Boolean);
-    if (inner.length > 0) return [...new Set(inner)].join('; ');
-  }
-  if (error instanceof Error) {
-    const code = 'code' in error && typeof error.code === 'string' ? error.code : '';
-    return error.message || code || error.name;
-  }
-  return String(error);
-}
-
-/** `message` without the URL's password, in whatever form it might appear. */
-function scrub(message: string, databaseUrl: string): string {
-  const secrets: string[] = [];
-  const userinfo = /^postgres(?:ql)?:\/\/([^/?#]*)@/u.exec(databaseUrl)?.[1];
-  const colon = userinfo?.indexOf(':') ?? -1;
-  if (userinfo !== undefined && colon !== -1) secrets.push(userinfo.slice(colon + 1));
-  for (const match of databaseUrl.matchAll(/[?&]password=([^&#]*)/giu)) secrets.push(match[1] ?? '');
-  let scrubbed = message.split(databaseUrl).join(redactUrl(databaseUrl));
-  for (const raw of secrets.filter(Boolean)) {
-    let decoded = raw;
-    try {
-      decoded = decodeURIComponent(raw);
-    } catch {
-      // not percent-encoded
-    }
-    for (const secret of new Set([raw, decoded])) if (secret) scrubbed = scrubbed.split(secret).join('***');
-  }
-  return scrubbed;
-}

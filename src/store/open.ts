@@ -39,7 +39,7 @@ async function openPostgres(databaseUrl: string): Promise<Store> {
   try {
     return await PostgresStore.open(url, schema);
   } catch (error) {
-    throw new StoreError(`cannot open PostgreSQL database ${shown} (schema ${schema}): ${scrub(describe(error), databaseUrl)}`);
+    throw new StoreError(`cannot open PostgreSQL database ${shown} (schema ${schema}): ${scrubPassword(errorText(error), databaseUrl)}`);
   }
 }
 
@@ -52,9 +52,9 @@ export function redactUrl(databaseUrl: string): string {
 }
 
 /** An error's message, however pg or Node put it (a refused connection to several addresses has none of its own). */
-function describe(error: unknown): string {
+export function errorText(error: unknown): string {
   if (error instanceof AggregateError && !error.message) {
-    const inner = error.errors.map((e) => describe(e)).filter(Boolean);
+    const inner = error.errors.map((e) => errorText(e)).filter(Boolean);
     if (inner.length > 0) return [...new Set(inner)].join('; ');
   }
   if (error instanceof Error) {
@@ -65,7 +65,7 @@ function describe(error: unknown): string {
 }
 
 /** `message` without the URL's password, in whatever form it might appear. */
-function scrub(message: string, databaseUrl: string): string {
+export function scrubPassword(message: string, databaseUrl: string): string {
   const userinfo = /^postgres(?:ql)?:\/\/([^/?#]*)@/u.exec(databaseUrl)?.[1];
   const colon = userinfo?.indexOf(':') ?? -1;
   const secrets = [userinfo !== undefined && colon !== -1 ? userinfo.slice(colon + 1) : ''];

@@ -27,6 +27,7 @@ import {
   type StoryMatch,
   type StoryRef,
 } from './store.js';
+import { bytesOf, FEED_HEALTHY, feedState, STORY_REPORTS_READ, uint32s, type FeedRow } from './rows.js';
 
 /**
  * Each entry moves the schema one version up; never edit one that has shipped, add another.
@@ -166,13 +167,9 @@ export const PG_MIGRATIONS: string[] = [
 export const SCHEMA_NAME = /^[A-Za-z0-9_]{1,63}$/u;
 
 const LOCK_WAIT_MS = 60_000;
-/** How many of a story's newest reports are read to keep its alert current (plus its first). */
-const STORY_REPORTS_READ = 30;
 /** A connection attempt that has not succeeded by then fails (pg waits forever by default). */
 const CONNECT_TIMEOUT_MS = 10_000;
 
-// A poll that worked ends any run of failures.
-const FEED_HEALTHY = `consecutive_failures = 0, last_error = NULL, next_poll_at = NULL, failing_since = NULL, failure_reported_at = NULL`;
 
 const FEED_COLUMNS = `url, etag, last_modified, first_polled_at, last_success_at, last_error, consecutive_failures,
   next_poll_at, fetch_url, failing_since, failure_reported_at`;
@@ -305,20 +302,6 @@ interface StoryDbRow {
   }>;
   reports: Array<{ at: number; source: string; link: string | null; language: string | null; entities: string; numbers: string }>;
   digested: string[];
-}
-
-interface FeedRow {
-  url: string;
-  etag: string | null;
-  last_modified: string | null;
-  first_polled_at: number | null;
-  last_success_at: number | null;
-  last_error: string | null;
-  consecutive_failures: number;
-  next_poll_at: number | null;
-  fetch_url: string | null;
-  failing_since: number | null;
-  failure_reported_at: number | null;
 }
 
 interface OutboxDbRow {
@@ -1158,34 +1141,6 @@ export class PostgresStore implements Store {
     await this.commitPool?.end();
     await this.pool.end();
   }
-}
-
-/** A typed array's bytes, to store as BYTEA (in this machine's byte order, as the SQLite store does). */
-function bytesOf(values: Uint32Array): Buffer {
-  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-}
-
-/** BYTEA's bytes as 32-bit values (copied: the Buffer may not be aligned). */
-function uint32s(bytes: Buffer): Uint32Array {
-  const values = new Uint32Array(bytes.byteLength / 4);
-  new Uint8Array(values.buffer).set(bytes);
-  return values;
-}
-
-function feedState(row: FeedRow): FeedState {
-  return {
-    url: row.url,
-    etag: row.etag,
-    lastModified: row.last_modified,
-    firstPolledAt: row.first_polled_at,
-    lastSuccessAt: row.last_success_at,
-    lastError: row.last_error,
-    consecutiveFailures: row.consecutive_failures,
-    nextPollAt: row.next_poll_at,
-    fetchUrl: row.fetch_url,
-    failingSince: row.failing_since,
-    failureReportedAt: row.failure_reported_at,
-  };
 }
 
 function chatRecord(row: ChatDbRow): ChatRecord {
