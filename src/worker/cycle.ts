@@ -219,10 +219,15 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   const batchSize = Math.max(50, config.fetch.concurrency * 4);
   try {
     while (!signal?.aborted) {
-      const claimed = await store.claimFeeds({ urls, now: Date.now(), polledBefore, leaseMs: config.workers.leaseMs, limit: batchSize });
+      const claimedAt = Date.now();
+      const claimed = await store.claimFeeds({ urls, now: claimedAt, polledBefore, leaseMs: config.workers.leaseMs, limit: batchSize });
       if (claimed.length === 0) break;
       const feeds = claimed.map((url) => byUrl.get(url)).filter((feed): feed is FeedConfig => feed !== undefined);
       await runPooled(feeds, hostOf, { limit: config.fetch.concurrency, perKey: config.fetch.perHost }, async (feed) => {
+        // A batch slower than the lease (slow hosts): the feeds it reaches late may have gone to
+        // another worker meanwhile. Claimed again (renewing the lease if still ours), or left.
+        const late = Date.now() - claimedAt > config.workers.leaseMs / 2;
+        if (late && (await store.claimFeeds({ urls: [feed.url], now: Date.now(), polledBefore, leaseMs: config.workers.leaseMs, limit: 1 })).length === 0) return;
         await pollFeed(feed);
         // Recorded as polled in this cycle's round (not when it got to the feed, which in a long
         // cycle is late in the period): due again in the next round, whenever in it.

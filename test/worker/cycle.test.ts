@@ -145,3 +145,31 @@ describe('cycles of several workers on one database', () => {
     expect(requestsTo('/s.xml')).toBe(2);
   });
 });
+
+describe('a batch slower than its lease', () => {
+  it('leaves the feeds another worker took once the lease ran out, instead of polling them again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steppewatch-lease-'));
+    const a = new SqliteStore(join(dir, 'db.sqlite'));
+    const b = new SqliteStore(join(dir, 'db.sqlite'));
+    try {
+      // One feed at a time; the first outlives the lease by itself, so b takes the batch over.
+      feeds.set('/l1.xml', { body: rss('L', []), delayMs: 900 });
+      for (const path of ['/l2.xml', '/l3.xml']) feeds.set(path, { body: rss('L', []), delayMs: 20 });
+      const cfg = config(['/l1.xml', '/l2.xml', '/l3.xml'], 'fetch:\n  concurrency: 1\n  per_host: 1\nworkers:\n  lease: 400ms\n');
+      const round = Date.now();
+      const first = runCycle({ config: cfg, store: a, sink, log, round });
+      await feeds.requested('/l1.xml');
+      await new Promise((resolve) => setTimeout(resolve, 500)); // past a's lease: nothing to await but time
+      const second = await runCycle({ config: cfg, store: b, sink, log, round });
+      const firstReport = await first;
+      // l1 went to b while a still fetched it (one poll longer than the lease cannot be helped);
+      // whichever of them comes late to l2 and l3 finds them polled this round and leaves them.
+      expect(['/l1.xml', '/l2.xml', '/l3.xml'].map(requestsTo)).toEqual([2, 1, 1]);
+      expect(firstReport.feeds.ok + firstReport.feeds.unchanged + second.feeds.ok + second.feeds.unchanged).toBe(4);
+    } finally {
+      await a.close();
+      await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
