@@ -164,6 +164,11 @@ export interface FeedBatch {
   fetch: { etag: string | null; lastModified: string | null };
 }
 
+/** A batch that records one poll and nothing else yet: what the pipeline's stages fill in. */
+export function emptyFeedBatch(feedUrl: string, at: number, fetch: FeedBatch['fetch'] = { etag: null, lastModified: null }): FeedBatch {
+  return { feedUrl, at, items: [], newStories: [], storyKeys: [], reports: [], outbox: [], outboxRewrites: [], breaking: [], digestItems: [], fetch };
+}
+
 export interface StoryMatch {
   id: number;
   /** the title of the story's first report */

@@ -8,7 +8,7 @@ import type { Config } from '../config/load.js';
 import { FeatureFinder } from '../dedup/features.js';
 import { DEFAULT_STORY_RULES, type StoryRules } from '../dedup/story.js';
 import { extractive } from '../summary/llm.js';
-import type { FeedBatch } from '../store/store.js';
+import { emptyFeedBatch, type FeedBatch } from '../store/store.js';
 import type { FeedContext, FeedCounts, FeedJob } from './feed/context.js';
 import { freshItems, type NewItem } from './feed/fresh.js';
 import { renderAlerts, pendingDestinations, updateStoryAlerts } from './feed/render.js';
@@ -53,19 +53,7 @@ export function feedContext(job: FeedJob): FeedContext {
     source: feed.name ?? parsed.title ?? new URL(feed.url).hostname,
     rules: storyRules(config),
     finder: finderFor(config),
-    batch: {
-      feedUrl: feed.url,
-      at: now,
-      items: [],
-      newStories: [],
-      storyKeys: [],
-      reports: [],
-      outbox: [],
-      outboxRewrites: [],
-      breaking: [],
-      digestItems: [],
-      fetch: { etag: job.poll.etag, lastModified: job.poll.lastModified },
-    },
+    batch: emptyFeedBatch(feed.url, now, { etag: job.poll.etag, lastModified: job.poll.lastModified }),
     counts: { items: parsed.items.length, new: 0, matched: 0, stories: 0, alerts: 0, folded: 0, updated: 0 },
     book: new StoryBook(),
   };

@@ -7,7 +7,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../config/load.js';
 import { drainOutbox, type DrainReport } from '../delivery/outbox.js';
 import { runCycle, type CycleDeps, type CycleReport } from './cycle.js';
-import { drainAsSender, reportFailingFeeds } from './sender.js';
+import { drainAsSender } from './sender.js';
 import { StoryIndex } from '../dedup/story-index.js';
 import { createSerialQueue } from '../concurrency.js';
 import { BOT_ROLE, SENDER_ROLE } from './roles.js';
@@ -141,13 +141,9 @@ export function startWorker(options: WorkerOptions): Worker {
       delivery: 'if-sender',
       sendQueue,
     })
-      .then(async (report) => {
-        noteRoles();
-        // Feeds other workers polled fail too: the sender tells of them, once.
-        if (store.heldRoles().includes(SENDER_ROLE)) await reportFailingFeeds({ config, store, sink, log });
-        return report;
-      })
       .then((report) => {
+        // The cycle, as sender, told of failing feeds whichever worker polled them (sender.ts).
+        noteRoles();
         status.lastCycleFinishedAt = Date.now();
         status.lastCycleError = null;
         observer.cycleFinished?.(report);

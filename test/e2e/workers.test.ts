@@ -80,6 +80,21 @@ function startRuns(config: string, schema: TestSchema): Promise<WorkerProcess[]>
   return Promise.all(NAMES.map((name) => fleet.start(name, ['run', '--config', config], env(schema))));
 }
 
+/**
+ * Three workers fanning 5 stories out to 12 chats (60 alerts) through a slow Bot API, so that the
+ * sender has several sends open at any moment; resolves once one of them is the sender.
+ */
+async function startFanOut() {
+  const schema = await useTestSchema();
+  const corpus = newsCorpus(feeds, 30);
+  const chats = Array.from({ length: 12 }, (_, i) => String(8001 + i));
+  const config = writeConfig(workersConfig(feeds, corpus.paths, chats.map((chat) => ({ chat, updates: 'silent' as const })), settings()));
+  telegram.latencyMs = 100;
+  const workers = await startRuns(config, schema);
+  const { worker: sender } = await holderOf(workers, 'sender', 15_000);
+  return { schema, corpus, chats, workers, sender, total: chats.length * corpus.stories.length };
+}
+
 /** How many rows of a table match; -1 while the schema is not there yet. */
 async function count(schema: TestSchema, sql: string): Promise<number> {
   try {
@@ -207,15 +222,7 @@ describe.skipIf(!testDatabaseUrl())('three workers on one PostgreSQL database', 
   }, 80_000);
 
   it('the sender killed with SIGKILL mid-fan-out: a survivor takes the role within the role check, no alert is lost, only sends in flight go twice', async () => {
-    const schema = await useTestSchema();
-    const corpus = newsCorpus(feeds, 30);
-    const chats = Array.from({ length: 12 }, (_, i) => String(8001 + i));
-    const config = writeConfig(workersConfig(feeds, corpus.paths, chats.map((chat) => ({ chat, updates: 'silent' as const })), settings()));
-    // A slow Bot API: the sender has several sends open at any moment.
-    telegram.latencyMs = 100;
-    const workers = await startRuns(config, schema);
-    const { worker: sender } = await holderOf(workers, 'sender', 15_000);
-    const total = chats.length * corpus.stories.length;
+    const { schema, corpus, chats, workers, sender, total } = await startFanOut();
 
     // Killed as a third of the alerts have landed.
     let killedAt = 0;
@@ -263,14 +270,7 @@ describe.skipIf(!testDatabaseUrl())('three workers on one PostgreSQL database', 
   }, 60_000);
 
   it('a sender whose role connection is cut (the process lives on) stops sending at once; the new sender sends the rest', async () => {
-    const schema = await useTestSchema();
-    const corpus = newsCorpus(feeds, 30);
-    const chats = Array.from({ length: 12 }, (_, i) => String(8001 + i));
-    const config = writeConfig(workersConfig(feeds, corpus.paths, chats.map((chat) => ({ chat, updates: 'silent' as const })), settings()));
-    telegram.latencyMs = 100;
-    const workers = await startRuns(config, schema);
-    const { worker: sender } = await holderOf(workers, 'sender', 15_000);
-    const total = chats.length * corpus.stories.length;
+    const { schema, corpus, chats, workers, sender, total } = await startFanOut();
     await until(() => telegram.messages.length >= total / 3, 'a third of the alerts', 20_000, 10);
     // What a network blip or a database restart does to the sender's connection for roles.
     const key = BigInt.asUintN(64, BigInt(advisoryKey(schema.schema, 'sender')));

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { MIGRATIONS, SqliteStore } from '../../src/store/sqlite.js';
-import type { FeedBatch, OutboxMessage, Store, StoryReport } from '../../src/store/store.js';
+import { emptyFeedBatch, type FeedBatch, type OutboxMessage, type Store, type StoryReport } from '../../src/store/store.js';
 import { runCli } from '../support/cli.js';
 import { testDatabaseUrl, useTestSchema, withTestClient } from '../support/postgres.js';
 
@@ -27,20 +27,7 @@ afterEach(() => {
 });
 
 function batch(overrides: Partial<FeedBatch>): FeedBatch {
-  return {
-    feedUrl: FEED,
-    at: 1_000,
-    items: [],
-    newStories: [],
-    storyKeys: [],
-    reports: [],
-    outbox: [],
-    outboxRewrites: [],
-    breaking: [],
-    digestItems: [],
-    fetch: { etag: null, lastModified: null },
-    ...overrides,
-  };
+  return { ...emptyFeedBatch(FEED, 1_000), ...overrides };
 }
 
 function alert(story: OutboxMessage['story'], chat: string, threadId: number | null = null, linkPreview = false): OutboxMessage {

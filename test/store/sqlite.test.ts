@@ -192,89 +192,25 @@ describe('SqliteStore.withLock', () => {
     const opened = new Promise<void>((resolve) => (open = resolve));
     return { opened, open };
   }
-  const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-  it('lets one store at a time hold a lock, across two stores on one file', async () => {
+  // Exclusion, queueing, re-entry and release on throw are the contract suite's (test/store/contract.test.ts).
+  it('names the holding process in StoreBusyError', async () => {
     const file = join(dir, 'db.sqlite');
     const a = new SqliteStore(file);
     const b = new SqliteStore(file);
-    const events: string[] = [];
     const started = gate();
     const finish = gate();
-    const first = a.withLock('cycle', async () => {
-      events.push('a starts');
+    const held = a.withLock('cycle', async () => {
       started.open();
       await finish.opened;
-      events.push('a ends');
-      return 'a';
     });
     await started.opened;
     const busy = await b.withLock('cycle', () => Promise.resolve('b'), { waitMs: 0 }).catch((error: unknown) => error);
-    expect(busy).toBeInstanceOf(StoreBusyError);
-    expect((busy as StoreBusyError).lock).toBe('cycle');
     expect((busy as StoreBusyError).message).toMatch(new RegExp(`^lock "cycle" is held by ${process.pid}-`, 'u'));
-    const second = b.withLock('cycle', async () => {
-      events.push('b starts');
-      return Promise.resolve('b');
-    });
-    await nextMacrotask(); // b has tried once, and waits
-    events.push('a released');
     finish.open();
-    expect(await Promise.all([first, second])).toEqual(['a', 'b']);
-    expect(events).toEqual(['a starts', 'a released', 'a ends', 'b starts']);
+    await held;
     await a.close();
     await b.close();
-  });
-
-  it('runs two calls of one store for the same lock one after the other', async () => {
-    const store = new SqliteStore(join(dir, 'db.sqlite'));
-    const events: string[] = [];
-    const finish = gate();
-    const first = store.withLock('cycle', async () => {
-      events.push('1 starts');
-      await finish.opened;
-      events.push('1 ends');
-    });
-    const second = store.withLock('cycle', async () => {
-      events.push('2 starts');
-      return Promise.resolve();
-    });
-    const other = store.withLock('bot', async () => {
-      events.push('other lock');
-      return Promise.resolve();
-    });
-    await other; // another name does not wait
-    await nextMacrotask();
-    finish.open();
-    await Promise.all([first, second]);
-    expect(events).toEqual(['1 starts', 'other lock', '1 ends', '2 starts']);
-    await store.close();
-  });
-
-  it('is re-entrant: a holder taking its own lock again runs at once, and keeps it', async () => {
-    const file = join(dir, 'db.sqlite');
-    const store = new SqliteStore(file);
-    const other = new SqliteStore(file);
-    const result = await store.withLock('cycle', async () => {
-      const inner = await store.withLock('cycle', () => store.withLock('cycle', () => Promise.resolve(42)));
-      // Still held once the nested calls are done.
-      await expect(other.withLock('cycle', () => Promise.resolve(0), { waitMs: 0 })).rejects.toBeInstanceOf(StoreBusyError);
-      return inner + 1;
-    });
-    expect(result).toBe(43);
-    expect(await other.withLock('cycle', () => Promise.resolve('free'), { waitMs: 0 })).toBe('free'); // released
-    await store.close();
-    await other.close();
-  });
-
-  it('releases the lock when its holder throws', async () => {
-    const file = join(dir, 'db.sqlite');
-    const store = new SqliteStore(file);
-    const other = new SqliteStore(file);
-    await expect(store.withLock('cycle', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    expect(await other.withLock('cycle', () => Promise.resolve('free'), { waitMs: 0 })).toBe('free');
-    await store.close();
-    await other.close();
   });
 
   it("takes over a lease whose holder died", async () => {
