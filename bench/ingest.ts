@@ -2,9 +2,7 @@
 // separate process. One full cycle and one unchanged cycle of steppewatch against a naive
 // baseline (rss-parser parseURL per feed, in sequence, no conditional GET), in the same run.
 
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { mailbox, type Mailbox } from './ipc.js';
+import { startPeer, type Peer } from './ipc.js';
 
 interface FarmStats {
   bytes: number;
@@ -22,17 +20,7 @@ interface PhaseResult {
   notModified: number;
 }
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-
-interface Peer {
-  process: ChildProcess;
-  mail: Mailbox;
-}
-
-function start(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Peer {
-  const child = fork(here(file), args, { execArgv: ['--import', 'tsx'], env });
-  return { process: child, mail: mailbox(child) };
-}
+const start = (file: string, args: string[], env?: NodeJS.ProcessEnv): Peer => startPeer(new URL(file, import.meta.url), args, env);
 
 async function stats(farm: Peer): Promise<FarmStats> {
   farm.process.send({ type: 'stats' });

@@ -1,7 +1,9 @@
 // IPC between benchmark processes: messages can arrive back to back, before anyone waits for
 // them, so each side keeps an inbox and takes messages out by type, in order.
 
+import { fork, type ChildProcess } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
 
 export interface Mailbox {
   next<T>(type: string): Promise<T>;
@@ -30,4 +32,16 @@ export function mailbox(source: EventEmitter): Mailbox {
       }
     },
   };
+}
+
+/** A benchmark process and its inbox. */
+export interface Peer {
+  process: ChildProcess;
+  mail: Mailbox;
+}
+
+/** Forks the TypeScript module at `file` (a URL beside the caller) under tsx, with an inbox on it. */
+export function startPeer(file: URL, args: string[], env: NodeJS.ProcessEnv = process.env): Peer {
+  const child = fork(fileURLToPath(file), args, { execArgv: ['--import', 'tsx'], env });
+  return { process: child, mail: mailbox(child) };
 }

@@ -10,7 +10,6 @@
 // Runs alone too: `npx tsx bench/workers.ts`. PostgreSQL: BENCH_DATABASE_URL, by default
 // postgres://postgres@127.0.0.1:5432/test; without it, the PostgreSQL rows are skipped (said so).
 
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -18,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { takeQueryParam } from '../src/store/postgres.js';
-import { mailbox, type Mailbox } from './ipc.js';
+import { startPeer, type Peer } from './ipc.js';
 import type { WorkerResult } from './workers-process.js';
 
 const HOSTS = 100;
@@ -33,17 +32,7 @@ const EVENTS = 600;
 const UNREST_EVERY = 10;
 const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/test';
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-
-interface Peer {
-  process: ChildProcess;
-  mail: Mailbox;
-}
-
-function start(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Peer {
-  const child = fork(here(file), args, { execArgv: ['--import', 'tsx'], env });
-  return { process: child, mail: mailbox(child) };
-}
+const start = (file: string, args: string[], env?: NodeJS.ProcessEnv): Peer => startPeer(new URL(file, import.meta.url), args, env);
 
 interface Database {
   url: string;
