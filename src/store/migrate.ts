@@ -26,6 +26,7 @@ export const MIGRATED_TABLES = [
   'outbox',
   'chats',
   'chat_watchlists',
+  'chat_moves',
   'digest_items',
   'bot_state',
 ] as const;

@@ -10,12 +10,14 @@ import {
   StoreBusyError,
   type ChatRecord,
   type ChatSettings,
+  type ChatSettingsChange,
   type ChatWatchlist,
   type DigestItem,
   type DigestPeriod,
   type FeedBatch,
   type FeedClaim,
   type FeedState,
+  type ItemTrace,
   type KnownReport,
   type LockOptions,
   type OutboxKind,
@@ -27,7 +29,26 @@ import {
   type StoryMatch,
   type StoryRef,
 } from './store.js';
-import { bytesOf, FEED_HEALTHY, feedState, STORY_REPORTS_READ, uint32s, type FeedRow } from './rows.js';
+import {
+  bytesOf,
+  CHAT_COLUMNS,
+  chatRecordOf,
+  chatSettingsColumns,
+  chatSettingsOf,
+  FEED_HEALTHY,
+  feedState,
+  STORY_REPORTS_READ,
+  traceDeliveriesSql,
+  traceDigestsSql,
+  traceOf,
+  TRACE_SELECT,
+  uint32s,
+  type ChatRow,
+  type DeliveryRow,
+  type DigestRow,
+  type FeedRow,
+  type TraceRow,
+} from './rows.js';
 
 /**
  * Each entry moves the schema one version up; never edit one that has shipped, add another.
@@ -161,6 +182,24 @@ export const PG_MIGRATIONS: string[] = [
   CREATE INDEX digest_items_pending ON digest_items(chat, queued_at, id);
   CREATE INDEX digest_items_story ON digest_items(story_id);
   `,
+  // SQLite's seventh: chats speak a language, take some languages, keep quiet hours, live in a
+  // topic, and move (group → supergroup); items keep what /why needs. outbox(story_id) is indexed
+  // since version 1. thread_id is BIGINT, as outbox.thread_id (queueDigest copies one into the other).
+  `
+  ALTER TABLE chats ADD COLUMN thread_id BIGINT;
+  ALTER TABLE chats ADD COLUMN languages TEXT;
+  ALTER TABLE chats ADD COLUMN quiet TEXT;
+  ALTER TABLE chats ADD COLUMN language TEXT;
+  ALTER TABLE chats ADD COLUMN app_language TEXT;
+  CREATE TABLE chat_moves (
+    from_chat TEXT PRIMARY KEY,
+    to_chat TEXT NOT NULL,
+    moved_at BIGINT NOT NULL
+  );
+  ALTER TABLE items ADD COLUMN language TEXT;
+  ALTER TABLE items ADD COLUMN forms TEXT;
+  CREATE INDEX items_link ON items(link);
+  `,
 ];
 
 /** A schema name this store accepts: it is put in SQL and in a connection option, so nothing else. */
@@ -194,18 +233,20 @@ const COMMIT_FEED_BATCH = `
     FROM unnest($8::text[], $9::bigint[], $10::int[]) AS u(key, story_id, new_idx) LEFT JOIN ids ON ids.idx = u.new_idx
     ON CONFLICT DO NOTHING),
   new_items AS (
-    INSERT INTO items (feed_url, item_key, title, link, published_at, first_seen_at, decision, watchlists, story_id, content_hash)
-    SELECT $2::text, u.key, u.title, u.link, u.published_at, $1::bigint, u.decision, u.watchlists, COALESCE(u.story_id, ids.id), u.content_hash
-    FROM unnest($11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::text[], $17::bigint[], $18::int[], $19::text[])
-        WITH ORDINALITY AS u(key, title, link, published_at, decision, watchlists, story_id, new_idx, content_hash, ord)
+    INSERT INTO items (feed_url, item_key, title, link, published_at, first_seen_at, decision, watchlists, story_id, content_hash, language, forms)
+    SELECT $2::text, u.key, u.title, u.link, u.published_at, $1::bigint, u.decision, u.watchlists, COALESCE(u.story_id, ids.id), u.content_hash,
+      u.language, u.forms
+    FROM unnest($11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::text[], $17::bigint[], $18::int[], $19::text[],
+                $20::text[], $21::text[])
+        WITH ORDINALITY AS u(key, title, link, published_at, decision, watchlists, story_id, new_idx, content_hash, language, forms, ord)
       LEFT JOIN ids ON ids.idx = u.new_idx
     ORDER BY u.ord
     ON CONFLICT (feed_url, item_key) DO NOTHING),
   new_reports AS (
     INSERT INTO story_reports (story_id, at, source, link, title, language, signature, bands, term_hashes, entities, numbers, features)
     SELECT COALESCE(u.story_id, ids.id), u.at, u.source, u.link, u.title, u.language, u.signature, u.bands, u.term_hashes, u.entities, u.numbers, u.features
-    FROM unnest($20::bigint[], $21::int[], $22::bigint[], $23::text[], $24::text[], $25::text[], $26::text[], $27::bytea[], $28::bigint[],
-                $29::bytea[], $30::text[], $31::text[], $32::text[])
+    FROM unnest($22::bigint[], $23::int[], $24::bigint[], $25::text[], $26::text[], $27::text[], $28::text[], $29::bytea[], $30::bigint[],
+                $31::bytea[], $32::text[], $33::text[], $34::text[])
         WITH ORDINALITY AS u(story_id, new_idx, at, source, link, title, language, signature, bands, term_hashes, entities, numbers, features, ord)
       LEFT JOIN ids ON ids.idx = u.new_idx
     ORDER BY u.ord),
@@ -214,24 +255,31 @@ const COMMIT_FEED_BATCH = `
     INSERT INTO outbox (story_id, kind, target_id, chat, thread_id, link_preview, html, text, base_html, base_text, source, language, next_attempt_at, created_at)
     SELECT COALESCE(u.story_id, ids.id), u.kind, u.target_id, u.chat, u.thread_id, u.link_preview, u.html, u.text, u.base_html, u.base_text,
       u.source, u.language, $1::bigint, $1::bigint
-    FROM unnest($33::bigint[], $34::int[], $35::text[], $36::bigint[], $37::text[], $38::bigint[], $39::boolean[], $40::text[], $41::text[],
-                $42::text[], $43::text[], $44::text[], $45::text[])
+    FROM unnest($35::bigint[], $36::int[], $37::text[], $38::bigint[], $39::text[], $40::bigint[], $41::boolean[], $42::text[], $43::text[],
+                $44::text[], $45::text[], $46::text[], $47::text[])
         WITH ORDINALITY AS u(story_id, new_idx, kind, target_id, chat, thread_id, link_preview, html, text, base_html, base_text, source, language, ord)
       LEFT JOIN ids ON ids.idx = u.new_idx
     ORDER BY u.ord
     ON CONFLICT (story_id, chat, thread_id) WHERE kind = 'alert' DO NOTHING),
-  -- Rows written before this statement (de-duplicated by the caller, the last rewrite of a row winning).
+  -- Rows written before this statement (de-duplicated by the caller, the last rewrite of a row
+  -- winning). A revised row (an alert re-rendered from another report) also gets its base and
+  -- origin; the others keep theirs.
   rewrites AS (
-    UPDATE outbox o SET html = u.html, text = u.text
-    FROM unnest($46::bigint[], $47::text[], $48::text[]) AS u(id, html, text)
-    WHERE o.id = u.id AND o.id = ANY($46::bigint[]) AND o.status = 'pending'),
+    UPDATE outbox o SET html = u.html, text = u.text,
+      base_html = CASE WHEN u.revised THEN u.base_html ELSE o.base_html END,
+      base_text = CASE WHEN u.revised THEN u.base_text ELSE o.base_text END,
+      source = CASE WHEN u.revised THEN u.source ELSE o.source END,
+      language = CASE WHEN u.revised THEN u.language ELSE o.language END
+    FROM unnest($48::bigint[], $49::text[], $50::text[], $51::boolean[], $52::text[], $53::text[], $54::text[], $55::text[])
+      AS u(id, html, text, revised, base_html, base_text, source, language)
+    WHERE o.id = u.id AND o.id = ANY($48::bigint[]) AND o.status = 'pending'),
   -- Existing stories only: the new ones are marked as they are inserted.
   breaking AS (
-    UPDATE stories SET breaking_at = COALESCE(breaking_at, $1::bigint) WHERE id = ANY($49::bigint[])),
+    UPDATE stories SET breaking_at = COALESCE(breaking_at, $1::bigint) WHERE id = ANY($56::bigint[])),
   new_digest AS (
     INSERT INTO digest_items (chat, story_id, html, text, created_at)
     SELECT u.chat, COALESCE(u.story_id, ids.id), u.html, u.text, $1::bigint
-    FROM unnest($50::text[], $51::bigint[], $52::int[], $53::text[], $54::text[]) WITH ORDINALITY AS u(chat, story_id, new_idx, html, text, ord)
+    FROM unnest($57::text[], $58::bigint[], $59::int[], $60::text[], $61::text[]) WITH ORDINALITY AS u(chat, story_id, new_idx, html, text, ord)
       LEFT JOIN ids ON ids.idx = u.new_idx
     ORDER BY u.ord)
   INSERT INTO feeds (url, etag, last_modified, first_polled_at, last_success_at, consecutive_failures)
@@ -317,16 +365,6 @@ interface OutboxDbRow {
   text: string;
   attempts: number;
   created_at: number;
-}
-
-interface ChatDbRow {
-  chat: string;
-  kind: ChatRecord['kind'];
-  active: boolean;
-  muted_until: number | null;
-  digest: DigestPeriod;
-  template: ChatSettings['template'];
-  updates: ChatSettings['updates'];
 }
 
 /** A lock this store holds through withLock: one advisory lock on one pooled connection, however deeply its holder nests. */
@@ -891,8 +929,15 @@ export class PostgresStore implements Store {
     ];
     const { items, reports, outbox, digestItems: digest } = batch;
     const alert = (m: (typeof outbox)[number]): boolean => m.kind === 'alert';
-    // One row per id, the last rewrite of it winning, as when they are applied one after the other.
-    const rewrites = [...new Map(batch.outboxRewrites.map((r) => [r.id, r])).values()];
+    // One row per id, as when they are applied one after the other: the last rewrite's html and
+    // text, and the base and origin of the last one that gives both (the others leave them).
+    type Rewrite = FeedBatch['outboxRewrites'][number];
+    const byId = new Map<number, { id: number; html: string; text: string; revision: Required<Pick<Rewrite, 'base' | 'origin'>> | null }>();
+    for (const r of batch.outboxRewrites) {
+      const revision = r.base && r.origin ? { base: r.base, origin: r.origin } : (byId.get(r.id)?.revision ?? null);
+      byId.set(r.id, { id: r.id, html: r.html, text: r.text, revision });
+    }
+    const rewrites = [...byId.values()];
     await this.run(COMMIT_FEED_BATCH, [
       batch.at,
       batch.feedUrl,
@@ -913,6 +958,8 @@ export class PostgresStore implements Store {
       items.map((i) => idOf(i.story)),
       items.map((i) => indexOf(i.story)),
       items.map((i) => i.contentHash),
+      items.map((i) => i.language ?? null),
+      items.map((i) => (i.forms && i.forms.length > 0 ? JSON.stringify(i.forms) : null)),
       reports.map((r) => idOf(r.story)),
       reports.map((r) => indexOf(r.story)),
       reports.map((r) => r.at),
@@ -942,6 +989,11 @@ export class PostgresStore implements Store {
       rewrites.map((r) => r.id),
       rewrites.map((r) => r.html),
       rewrites.map((r) => r.text),
+      rewrites.map((r) => r.revision !== null),
+      rewrites.map((r) => r.revision?.base.html ?? null),
+      rewrites.map((r) => r.revision?.base.text ?? null),
+      rewrites.map((r) => r.revision?.origin.source ?? null),
+      rewrites.map((r) => r.revision?.origin.language ?? null),
       breakingIds,
       digest.map((d) => d.chat),
       digest.map((d) => idOf(d.story)),
@@ -1009,33 +1061,88 @@ export class PostgresStore implements Store {
   }
 
   async upsertChat(chat: string, kind: ChatRecord['kind'], at: number): Promise<ChatRecord> {
-    const [row] = await this.rows<ChatDbRow>(
+    const [row] = await this.rows<ChatRow>(
       `INSERT INTO chats (chat, kind, created_at) VALUES ($1, $2, $3)
        ON CONFLICT (chat) DO UPDATE SET kind = excluded.kind, active = true, deactivated_at = NULL, deactivated_reason = NULL
-       RETURNING chat, kind, active, muted_until, digest, template, updates`,
+       RETURNING ${CHAT_COLUMNS}`,
       [chat, kind, at],
     );
     if (!row) throw new Error(`chat ${chat} was not recorded`);
-    return chatRecord(row);
+    return chatRecordOf(row);
   }
 
   async getChat(chat: string): Promise<ChatRecord | null> {
-    const [row] = await this.rows<ChatDbRow>('SELECT chat, kind, active, muted_until, digest, template, updates FROM chats WHERE chat = $1', [chat]);
-    return row ? chatRecord(row) : null;
+    const [row] = await this.rows<ChatRow>(`SELECT ${CHAT_COLUMNS} FROM chats WHERE chat = $1`, [chat]);
+    return row ? chatRecordOf(row) : null;
   }
 
   async chatSettings(): Promise<Map<string, ChatSettings>> {
-    const rows = await this.rows<ChatSettings & { chat: string }>('SELECT chat, digest, template, updates FROM chats WHERE active ORDER BY chat');
-    return new Map(rows.map(({ chat, ...settings }) => [chat, settings]));
+    const rows = await this.rows<ChatRow>(`SELECT ${CHAT_COLUMNS} FROM chats WHERE active ORDER BY chat`);
+    return new Map(rows.map((row) => [row.chat, chatSettingsOf(row)]));
   }
 
-  async setChatSettings(chat: string, settings: Partial<Pick<ChatSettings, 'template' | 'updates'>>): Promise<void> {
-    if (!settings.template && !settings.updates) return;
-    await this.run('UPDATE chats SET template = COALESCE($1, template), updates = COALESCE($2, updates) WHERE chat = $3', [
-      settings.template || null,
-      settings.updates || null,
+  async setChatSettings(chat: string, settings: ChatSettingsChange): Promise<void> {
+    const columns = chatSettingsColumns(settings);
+    if (columns.length === 0) return;
+    // Column names come from chatSettingsColumns' fixed list, never from input.
+    await this.run(`UPDATE chats SET ${columns.map(([name], i) => `${name} = $${i + 1}`).join(', ')} WHERE chat = $${columns.length + 1}`, [
+      ...columns.map(([, value]) => value),
       chat,
     ]);
+  }
+
+  async moveChat(from: string, to: string, at: number): Promise<void> {
+    if (from === to) return;
+    await this.transaction(async (client) => {
+      await this.run(
+        `INSERT INTO chats (chat, kind, active, muted_until, digest, last_digest_at, template, updates, created_at, thread_id, languages, quiet, language, app_language)
+         SELECT $1, 'supergroup', true, muted_until, digest, last_digest_at, template, updates, created_at, thread_id, languages, quiet, language, app_language
+         FROM chats WHERE chat = $2
+         ON CONFLICT (chat) DO NOTHING`,
+        [to, from],
+        client,
+      );
+      await this.run('UPDATE chat_watchlists SET chat = $1 WHERE chat = $2', [to, from], client);
+      await this.run('UPDATE digest_items SET chat = $1 WHERE chat = $2', [to, from], client);
+      // Every row moves, sent ones too: the story stays known as delivered there. An alert the new
+      // id already has (its own alert of the story) stays behind, and a pending one of those is dropped.
+      await this.run(
+        `UPDATE outbox o SET chat = $1 WHERE o.chat = $2
+           AND NOT (o.kind = 'alert' AND EXISTS (
+             SELECT 1 FROM outbox x WHERE x.kind = 'alert' AND x.story_id = o.story_id AND x.chat = $1 AND x.thread_id = o.thread_id))`,
+        [to, from],
+        client,
+      );
+      await this.run(`UPDATE outbox SET status = 'failed', last_error = $1 WHERE chat = $2 AND status = 'pending'`, [`the chat moved to ${to}`, from], client);
+      await this.run('UPDATE chats SET active = false, deactivated_at = $1, deactivated_reason = $2 WHERE chat = $3', [at, `moved to ${to}`, from], client);
+      await this.run('UPDATE chat_moves SET to_chat = $1 WHERE to_chat = $2', [to, from], client);
+      await this.run('DELETE FROM chat_moves WHERE from_chat = $1', [to], client);
+      await this.run(
+        `INSERT INTO chat_moves (from_chat, to_chat, moved_at) VALUES ($1, $2, $3)
+         ON CONFLICT (from_chat) DO UPDATE SET to_chat = excluded.to_chat, moved_at = excluded.moved_at`,
+        [from, to, at],
+        client,
+      );
+    });
+  }
+
+  async chatMoves(): Promise<Map<string, string>> {
+    const rows = await this.rows<{ from_chat: string; to_chat: string }>('SELECT from_chat, to_chat FROM chat_moves ORDER BY from_chat');
+    return new Map(rows.map((r) => [r.from_chat, r.to_chat]));
+  }
+
+  async traceLinks(links: string[]): Promise<ItemTrace[]> {
+    if (links.length === 0) return [];
+    const rows = await this.rows<TraceRow>(`${TRACE_SELECT} WHERE i.link = ANY($1::text[]) ORDER BY i.first_seen_at DESC, i.feed_url, i.item_key LIMIT 5`, [links]);
+    return Promise.all(
+      rows.map(async (row) => {
+        const [deliveries, digests] =
+          row.story_id === null
+            ? [[], []]
+            : await Promise.all([this.rows<DeliveryRow>(traceDeliveriesSql('$1'), [row.story_id]), this.rows<DigestRow>(traceDigestsSql('$1'), [row.story_id])]);
+        return traceOf(row, deliveries, digests);
+      }),
+    );
   }
 
   async setDigest(chat: string, period: DigestPeriod, now: number): Promise<void> {
@@ -1043,9 +1150,10 @@ export class PostgresStore implements Store {
   }
 
   async dueDigests(now: number): Promise<Array<{ chat: string; items: DigestItem[] }>> {
+    // A chat without digests has items waiting when they were held for its quiet hours.
     const rows = await this.rows<{ chat: string; id: number; story_id: number; html: string; text: string }>(
       `SELECT d.chat, d.id, d.story_id, d.html, d.text FROM digest_items d JOIN chats c ON c.chat = d.chat
-       WHERE d.queued_at IS NULL AND c.active AND (
+       WHERE d.queued_at IS NULL AND c.active AND (c.digest = 'off' OR
          (c.digest = 'hourly' AND COALESCE(c.last_digest_at, 0) <= $1) OR (c.digest = 'daily' AND COALESCE(c.last_digest_at, 0) <= $2))
        ORDER BY d.chat, d.id`,
       [now - 3_600_000, now - 86_400_000],
@@ -1062,9 +1170,10 @@ export class PostgresStore implements Store {
   async queueDigest(chat: string, messages: Array<{ storyId: number; html: string; text: string }>, itemIds: number[], now: number): Promise<void> {
     await this.transaction(async (client) => {
       if (messages.length > 0) {
+        // In the chat's forum topic, if it has one.
         await this.run(
           `INSERT INTO outbox (story_id, kind, target_id, chat, thread_id, link_preview, html, text, base_html, base_text, next_attempt_at, created_at)
-           SELECT story_id, 'digest', NULL, $1::text, 0, false, html, text, NULL, NULL, $2::bigint, $2::bigint
+           SELECT story_id, 'digest', NULL, $1::text, COALESCE((SELECT thread_id FROM chats WHERE chat = $1::text), 0), false, html, text, NULL, NULL, $2::bigint, $2::bigint
            FROM unnest($3::bigint[], $4::text[], $5::text[]) WITH ORDINALITY AS u(story_id, html, text, ord)
            ORDER BY ord`,
           [chat, now, messages.map((m) => m.storyId), messages.map((m) => m.html), messages.map((m) => m.text)],
@@ -1141,18 +1250,6 @@ export class PostgresStore implements Store {
     await this.commitPool?.end();
     await this.pool.end();
   }
-}
-
-function chatRecord(row: ChatDbRow): ChatRecord {
-  return {
-    chat: row.chat,
-    kind: row.kind,
-    active: row.active,
-    mutedUntil: row.muted_until,
-    digest: row.digest,
-    template: row.template,
-    updates: row.updates,
-  };
 }
 
 function storyMatch(row: StoryDbRow): StoryMatch {

@@ -21,14 +21,16 @@ import {
   type ChatRecord,
   type ChatWatchlist,
   type ChatSettings,
+  type ChatSettingsChange,
   type DigestItem,
+  type ItemTrace,
   type DigestPeriod,
   type StoryAlert,
   type Store,
   type StoryMatch,
   type StoryRef,
 } from './store.js';
-import { bytesOf, FEED_HEALTHY, feedState, STORY_REPORTS_READ, uint32s, type FeedRow } from './rows.js';
+import { bytesOf, CHAT_COLUMNS, chatRecordOf, chatSettingsColumns, chatSettingsOf, FEED_HEALTHY, feedState, STORY_REPORTS_READ, traceDeliveriesSql, traceDigestsSql, traceOf, TRACE_SELECT, uint32s, type ChatRow, type DeliveryRow, type DigestRow, type FeedRow, type TraceRow } from './rows.js';
 
 /** Each entry moves the schema one version up; never edit one that has shipped, add another. */
 export const MIGRATIONS: string[] = [
@@ -195,6 +197,24 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE feeds ADD COLUMN lease_holder TEXT;
   ALTER TABLE feeds ADD COLUMN lease_until INTEGER;
   ALTER TABLE feeds ADD COLUMN polled_at INTEGER;
+  `,
+  // Chats speak a language, take some languages, keep quiet hours, live in a topic, and move
+  // (group → supergroup); items keep what /why needs.
+  `
+  ALTER TABLE chats ADD COLUMN thread_id INTEGER;
+  ALTER TABLE chats ADD COLUMN languages TEXT;
+  ALTER TABLE chats ADD COLUMN quiet TEXT;
+  ALTER TABLE chats ADD COLUMN language TEXT;
+  ALTER TABLE chats ADD COLUMN app_language TEXT;
+  CREATE TABLE chat_moves (
+    from_chat TEXT PRIMARY KEY,
+    to_chat TEXT NOT NULL,
+    moved_at INTEGER NOT NULL
+  );
+  ALTER TABLE items ADD COLUMN language TEXT;
+  ALTER TABLE items ADD COLUMN forms TEXT;
+  CREATE INDEX items_link ON items(link);
+  CREATE INDEX outbox_story ON outbox(story_id);
   `,
 ];
 
@@ -643,8 +663,8 @@ export class SqliteStore implements Store {
     const insertStory = this.sql('INSERT INTO stories (created_at, title, link) VALUES (?, ?, ?)');
     const insertKey = this.sql('INSERT OR IGNORE INTO story_keys (key, story_id, created_at) VALUES (?, ?, ?)');
     const insertItem = this.sql(
-      `INSERT INTO items (feed_url, item_key, title, link, published_at, first_seen_at, decision, watchlists, story_id, content_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO items (feed_url, item_key, title, link, published_at, first_seen_at, decision, watchlists, story_id, content_hash, language, forms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(feed_url, item_key) DO NOTHING`,
     );
     const insertOutbox = this.sql(
@@ -656,6 +676,7 @@ export class SqliteStore implements Store {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const rewriteOutbox = this.sql(`UPDATE outbox SET html = ?, text = ? WHERE id = ? AND status = 'pending'`);
+    const reviseAlert = this.sql(`UPDATE outbox SET base_html = ?, base_text = ?, source = ?, language = ? WHERE id = ? AND status = 'pending'`);
     const markBreaking = this.sql('UPDATE stories SET breaking_at = COALESCE(breaking_at, ?) WHERE id = ?');
     const insertDigestItem = this.sql('INSERT INTO digest_items (chat, story_id, html, text, created_at) VALUES (?, ?, ?, ?, ?)');
     const upsertFeed = this.sql(
@@ -692,6 +713,8 @@ export class SqliteStore implements Store {
           JSON.stringify(item.watchlists),
           resolve(item.story),
           item.contentHash,
+          item.language ?? null,
+          item.forms && item.forms.length > 0 ? JSON.stringify(item.forms) : null,
         );
       }
       for (const report of batch.reports) {
@@ -728,7 +751,10 @@ export class SqliteStore implements Store {
           batch.at,
         );
       }
-      for (const rewrite of batch.outboxRewrites) rewriteOutbox.run(rewrite.html, rewrite.text, rewrite.id);
+      for (const rewrite of batch.outboxRewrites) {
+        rewriteOutbox.run(rewrite.html, rewrite.text, rewrite.id);
+        if (rewrite.base && rewrite.origin) reviseAlert.run(rewrite.base.html, rewrite.base.text, rewrite.origin.source, rewrite.origin.language, rewrite.id);
+      }
       for (const ref of batch.breaking) markBreaking.run(batch.at, resolve(ref));
       for (const item of batch.digestItems) insertDigestItem.run(item.chat, resolve(item.story), item.html, item.text, batch.at);
       upsertFeed.run(batch.feedUrl, batch.fetch.etag, batch.fetch.lastModified, batch.at, batch.at);
@@ -804,22 +830,57 @@ export class SqliteStore implements Store {
   }
 
   async getChat(chat: string): Promise<ChatRecord | null> {
-    const row = this.sql('SELECT chat, kind, active, muted_until, digest, template, updates FROM chats WHERE chat = ?').get(chat) as
-      | (ChatSettings & { chat: string; kind: ChatRecord['kind']; active: number; muted_until: number | null })
-      | undefined;
-    return row
-      ? { chat: row.chat, kind: row.kind, active: row.active === 1, mutedUntil: row.muted_until, digest: row.digest, template: row.template, updates: row.updates }
-      : null;
+    const row = this.sql(`SELECT ${CHAT_COLUMNS} FROM chats WHERE chat = ?`).get(chat) as ChatRow | undefined;
+    return row ? chatRecordOf(row) : null;
   }
 
   async chatSettings(): Promise<Map<string, ChatSettings>> {
-    const rows = this.sql('SELECT chat, digest, template, updates FROM chats WHERE active = 1').all() as Array<ChatSettings & { chat: string }>;
-    return new Map(rows.map(({ chat, ...settings }) => [chat, settings]));
+    const rows = this.sql(`SELECT ${CHAT_COLUMNS} FROM chats WHERE active = 1`).all() as ChatRow[];
+    return new Map(rows.map((row) => [row.chat, chatSettingsOf(row)]));
   }
 
-  async setChatSettings(chat: string, settings: Partial<Pick<ChatSettings, 'template' | 'updates'>>): Promise<void> {
-    if (settings.template) this.sql('UPDATE chats SET template = ? WHERE chat = ?').run(settings.template, chat);
-    if (settings.updates) this.sql('UPDATE chats SET updates = ? WHERE chat = ?').run(settings.updates, chat);
+  async setChatSettings(chat: string, settings: ChatSettingsChange): Promise<void> {
+    const columns = chatSettingsColumns(settings);
+    if (columns.length === 0) return;
+    // Column names come from chatSettingsColumns' fixed list, never from input.
+    this.sql(`UPDATE chats SET ${columns.map(([name]) => `${name} = ?`).join(', ')} WHERE chat = ?`).run(...columns.map(([, value]) => value), chat);
+  }
+
+  async moveChat(from: string, to: string, at: number): Promise<void> {
+    if (from === to) return;
+    this.db.transaction(() => {
+      this.sql(
+        `INSERT INTO chats (chat, kind, active, muted_until, digest, last_digest_at, template, updates, created_at, thread_id, languages, quiet, language, app_language)
+         SELECT ?, 'supergroup', 1, muted_until, digest, last_digest_at, template, updates, created_at, thread_id, languages, quiet, language, app_language
+         FROM chats WHERE chat = ?
+         ON CONFLICT(chat) DO NOTHING`,
+      ).run(to, from);
+      this.sql('UPDATE chat_watchlists SET chat = ? WHERE chat = ?').run(to, from);
+      this.sql('UPDATE digest_items SET chat = ? WHERE chat = ?').run(to, from);
+      // Every row moves, sent ones too: the story stays known as delivered there. A row the new id
+      // already has (its own alert of the story) stays behind, and a pending one of those is dropped.
+      this.sql('UPDATE OR IGNORE outbox SET chat = ? WHERE chat = ?').run(to, from);
+      this.sql(`UPDATE outbox SET status = 'failed', last_error = ? WHERE chat = ? AND status = 'pending'`).run(`the chat moved to ${to}`, from);
+      this.sql('UPDATE chats SET active = 0, deactivated_at = ?, deactivated_reason = ? WHERE chat = ?').run(at, `moved to ${to}`, from);
+      this.sql('UPDATE chat_moves SET to_chat = ? WHERE to_chat = ?').run(to, from);
+      this.sql('DELETE FROM chat_moves WHERE from_chat = ?').run(to);
+      this.sql('INSERT INTO chat_moves (from_chat, to_chat, moved_at) VALUES (?, ?, ?) ON CONFLICT(from_chat) DO UPDATE SET to_chat = excluded.to_chat, moved_at = excluded.moved_at').run(from, to, at);
+    })();
+  }
+
+  async chatMoves(): Promise<Map<string, string>> {
+    const rows = this.sql('SELECT from_chat, to_chat FROM chat_moves').all() as Array<{ from_chat: string; to_chat: string }>;
+    return new Map(rows.map((r) => [r.from_chat, r.to_chat]));
+  }
+
+  async traceLinks(links: string[]): Promise<ItemTrace[]> {
+    if (links.length === 0) return [];
+    const rows = this.sql(`${TRACE_SELECT} WHERE i.link IN (${links.map(() => '?').join(', ')}) ORDER BY i.first_seen_at DESC, i.feed_url, i.item_key LIMIT 5`).all(...links) as TraceRow[];
+    return rows.map((row) => {
+      const deliveries = row.story_id === null ? [] : (this.sql(traceDeliveriesSql('?')).all(row.story_id) as DeliveryRow[]);
+      const digests = row.story_id === null ? [] : (this.sql(traceDigestsSql('?')).all(row.story_id) as DigestRow[]);
+      return traceOf(row, deliveries, digests);
+    });
   }
 
   async setDigest(chat: string, period: DigestPeriod, now: number): Promise<void> {
@@ -829,9 +890,9 @@ export class SqliteStore implements Store {
   async dueDigests(now: number): Promise<Array<{ chat: string; items: DigestItem[] }>> {
     const chats = this
       .sql(
-        `SELECT chat FROM chats WHERE active = 1 AND (
+        `SELECT chat FROM chats WHERE active = 1 AND (digest = 'off' OR
            (digest = 'hourly' AND COALESCE(last_digest_at, 0) <= ?) OR (digest = 'daily' AND COALESCE(last_digest_at, 0) <= ?))
-         AND EXISTS (SELECT 1 FROM digest_items d WHERE d.chat = chats.chat AND d.queued_at IS NULL)`,
+         AND EXISTS (SELECT 1 FROM digest_items d WHERE d.chat = chats.chat AND d.queued_at IS NULL) ORDER BY chat`,
       )
       .pluck()
       .all(now - 3_600_000, now - 86_400_000) as string[];
@@ -846,11 +907,11 @@ export class SqliteStore implements Store {
   async queueDigest(chat: string, messages: Array<{ storyId: number; html: string; text: string }>, itemIds: number[], now: number): Promise<void> {
     const insert = this.sql(
       `INSERT INTO outbox (story_id, kind, target_id, chat, thread_id, link_preview, html, text, base_html, base_text, next_attempt_at, created_at)
-       VALUES (?, 'digest', NULL, ?, 0, 0, ?, ?, NULL, NULL, ?, ?)`,
+       VALUES (?, 'digest', NULL, ?, COALESCE((SELECT thread_id FROM chats WHERE chat = ?), 0), 0, ?, ?, NULL, NULL, ?, ?)`,
     );
     const mark = this.sql('UPDATE digest_items SET queued_at = ? WHERE id = ?');
     this.db.transaction(() => {
-      for (const message of messages) insert.run(message.storyId, chat, message.html, message.text, now, now);
+      for (const message of messages) insert.run(message.storyId, chat, chat, message.html, message.text, now, now);
       for (const id of itemIds) mark.run(now, id);
       this.sql('UPDATE chats SET last_digest_at = ? WHERE chat = ?').run(now, chat);
     })();

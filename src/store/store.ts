@@ -36,6 +36,10 @@ export interface ItemRecord {
   story: StoryRef | null;
   /** hash of title and text, so a changed item is known as an update in place */
   contentHash: string;
+  /** the item's language, as guessed or declared (why an alert did not reach a chat that takes other languages) */
+  language?: string | null;
+  /** for an item that matched nothing: the word forms of it some query asks about, so /why can say which terms were missing */
+  forms?: string[];
 }
 
 /** A report of a story, kept to fold later reports into it and to list who reported it. */
@@ -155,8 +159,11 @@ export interface FeedBatch {
   /** every matched report, new story or not */
   reports: StoryReport[];
   outbox: OutboxMessage[];
-  /** pending outbox rows (alerts not yet sent, edits) rewritten to carry the latest reports */
-  outboxRewrites: Array<{ id: number; html: string; text: string }>;
+  /**
+   * pending outbox rows (alerts not yet sent, edits) rewritten to carry the latest reports; an
+   * alert re-rendered from another report (one in the destination's language) also gets its base and origin
+   */
+  outboxRewrites: Array<{ id: number; html: string; text: string; base?: { html: string; text: string }; origin?: { source: string; language: string | null } }>;
   /** stories that just became breaking */
   breaking: StoryRef[];
   /** alerts for chats that take digests: collected, sent later as one message */
@@ -275,13 +282,66 @@ export function destinationKey(chat: string, threadId: number | null): string {
 /** A chat that talks to the bot: a person, a group or a channel. */
 export type DigestPeriod = 'off' | 'hourly' | 'daily';
 
-/** How a chat takes its alerts (/digest, /settings). */
+/** A chat's quiet hours: alerts wait from `from` to `to` (minutes after midnight in `zone`) and come as one digest. */
+export interface QuietHours {
+  from: number;
+  to: number;
+  /** an IANA time zone */
+  zone: string;
+  /** whether breaking stories come through all the same */
+  breaking: boolean;
+}
+
+/** How a chat takes its alerts (/digest, /settings, /quiet, /languages, /lang, the topic it subscribed from). */
 export interface ChatSettings {
   /** alerts one by one (off), or collected and sent as one message per period */
   digest: DigestPeriod;
   template: 'full' | 'compact';
   /** what further reports of an alerted story do */
   updates: 'edit' | 'reply' | 'silent';
+  /** the forum topic its alerts, edits and digests go to (the one it subscribed from); null: the chat itself */
+  threadId: number | null;
+  /** the languages its alerts may be in; null: every language */
+  languages: string[] | null;
+  quiet: QuietHours | null;
+  /** the bot's language chosen with /lang; null: follow the app (appLanguage) */
+  language: string | null;
+  /** the language_code the chat's last command came with */
+  appLanguage: string | null;
+}
+
+/** The settings a chat can change, one or several at a time. */
+export type ChatSettingsChange = Partial<Omit<ChatSettings, 'digest'>>;
+
+/** What the store knows of an item, its story and where that story went: the answer to "why (not)?". */
+export interface ItemTrace {
+  feedUrl: string;
+  title: string;
+  link: string | null;
+  publishedAt: number | null;
+  firstSeenAt: number;
+  /** when it last changed in place, if it did */
+  updatedAt: number | null;
+  decision: ItemDecision;
+  watchlists: string[];
+  forms: string[];
+  language: string | null;
+  story: { id: number; title: string; link: string | null; createdAt: number; breakingAt: number | null } | null;
+  /** the story's messages, every destination */
+  deliveries: Array<{
+    chat: string;
+    threadId: number | null;
+    kind: OutboxKind;
+    status: OutboxStatus;
+    attempts: number;
+    lastError: string | null;
+    sentAt: number | null;
+    nextAttemptAt: number;
+    /** the outlet whose report an alert shows */
+    source: string | null;
+  }>;
+  /** the story's lines in chats' digests (also the alerts held for quiet hours) */
+  digests: Array<{ chat: string; createdAt: number; queuedAt: number | null }>;
 }
 
 export interface ChatRecord extends ChatSettings {
@@ -289,6 +349,8 @@ export interface ChatRecord extends ChatSettings {
   kind: 'private' | 'group' | 'supergroup' | 'channel';
   active: boolean;
   mutedUntil: number | null;
+  /** why it went, when it is not active */
+  deactivatedReason: string | null;
 }
 
 /** An alert waiting for its chat's next digest. */
@@ -319,10 +381,23 @@ export interface SubscriptionStore {
   activeWatchlists(now: number): Promise<ChatWatchlist[]>;
   /** the settings of every active chat */
   chatSettings(): Promise<Map<string, ChatSettings>>;
-  setChatSettings(chat: string, settings: Partial<Pick<ChatSettings, 'template' | 'updates'>>): Promise<void>;
+  setChatSettings(chat: string, settings: ChatSettingsChange): Promise<void>;
+  /**
+   * Telegram moved the chat to a new id (a group upgraded to a supergroup): its subscriptions,
+   * settings, digest lines and outbox rows (pending and sent, so a story it had is not sent
+   * again) go to `to`; the old id is deactivated and the move remembered (config channels follow it).
+   */
+  moveChat(from: string, to: string, at: number): Promise<void>;
+  /** every chat id Telegram moved, old → new */
+  chatMoves(): Promise<Map<string, string>>;
+  /** the items seen with one of these links (newest first, at most 5), with their stories' deliveries */
+  traceLinks(links: string[]): Promise<ItemTrace[]>;
   /** a chat's digest period; its first digest is due a period after `now` */
   setDigest(chat: string, period: DigestPeriod, now: number): Promise<void>;
-  /** chats whose digest is due at `now` (a period since the last) with the items waiting for each */
+  /**
+   * chats whose digest is due at `now` (a period since the last), and chats without digests that
+   * have items waiting (held for quiet hours), with the items waiting for each
+   */
   dueDigests(now: number): Promise<Array<{ chat: string; items: DigestItem[] }>>;
   /** queues a chat's digest messages and marks its items as sent in them, in one transaction */
   queueDigest(chat: string, messages: Array<{ storyId: number; html: string; text: string }>, itemIds: number[], now: number): Promise<void>;

@@ -416,6 +416,45 @@ describe.each(backends)('$name store', (backend) => {
         ]);
       });
 
+      it('re-bases a pending alert rewritten from another report, and only a pending one', async () => {
+        const store = await one();
+        const origin = { source: 'f.test', language: 'en' };
+        await store.commitFeedBatch(batch({ outbox: [{ ...alert({ newIndex: 0 }, '@a'), origin }, { ...alert({ newIndex: 0 }, '@b'), origin }] }));
+        const id = await storyId(store, 'u:https://f.test/1');
+        const [a, b] = await store.dueOutbox(5_000, 10);
+        if (!a || !b) throw new Error('rows missing');
+        await store.markSent(b.id, 1, 1_500);
+        await store.commitFeedBatch(
+          emptyBatch({
+            at: 2_000,
+            outboxRewrites: [
+              { id: a.id, html: '<b>kk</b> +1', text: 'kk +1', base: { html: '<b>kk</b>', text: 'kk' }, origin: { source: 'kaz.test', language: 'kk' } },
+              { id: b.id, html: 'sent: not rewritten', text: 'no', base: { html: 'no', text: 'no' }, origin: { source: 'no.test', language: 'kk' } },
+            ],
+          }),
+        );
+        expect(await store.dueOutbox(5_000, 10)).toMatchObject([{ id: a.id, html: '<b>kk</b> +1', text: 'kk +1' }]);
+        expect((await store.getStory(id))?.alerts).toMatchObject([
+          { chat: '@a', status: 'pending', baseHtml: '<b>kk</b>', baseText: 'kk', source: 'kaz.test', language: 'kk' },
+          { chat: '@b', status: 'sent', baseHtml: '<b>@b</b>', baseText: '@b', source: 'f.test', language: 'en' },
+        ]);
+        // Applied in order: a later rewrite of the row without a base keeps the one given before it.
+        await store.commitFeedBatch(
+          emptyBatch({
+            at: 3_000,
+            outboxRewrites: [
+              { id: a.id, html: 'x', text: 'x', base: { html: '<b>?</b>', text: '?' }, origin: { source: 'unknown.test', language: null } },
+              { id: a.id, html: '<b>?</b> +2', text: '? +2' },
+            ],
+          }),
+        );
+        expect(await store.dueOutbox(5_000, 10)).toMatchObject([{ id: a.id, html: '<b>?</b> +2', text: '? +2' }]);
+        expect((await store.getStory(id))?.alerts[0]).toMatchObject({ baseHtml: '<b>?</b>', baseText: '?', source: 'unknown.test', language: null });
+        // A rewrite without a base leaves base and origin as they are.
+        await store.commitFeedBatch(emptyBatch({ at: 4_000, outboxRewrites: [{ id: a.id, html: '<b>?</b> +3', text: '? +3' }] }));
+        expect((await store.getStory(id))?.alerts[0]).toMatchObject({ baseHtml: '<b>?</b>', source: 'unknown.test', language: null });
+      });
+
       it('marks stories breaking once', async () => {
         const store = await one();
         await store.commitFeedBatch(batch({ at: 1_000, breaking: [{ newIndex: 0 }] }));
@@ -595,6 +634,102 @@ describe.each(backends)('$name store', (backend) => {
       });
     });
 
+    describe('traceLinks', () => {
+      it('traces the items seen with a link: what an unmatched one lacked, where an alerted one went', async () => {
+        const store = await one();
+        await store.upsertChat('d', 'private', 0);
+        await store.setDigest('d', 'hourly', 0);
+        await store.commitFeedBatch(
+          batch({
+            at: 1_000,
+            items: [{ key: 'g:1', title: 'Story', link: 'https://f.test/1', publishedAt: 900, decision: 'alerted', watchlists: ['w'], story: { newIndex: 0 }, contentHash: 'h1', language: 'ru' }],
+            outbox: [{ ...alert({ newIndex: 0 }, '@chan'), origin: { source: 'f.test', language: 'ru' } }, alert({ newIndex: 0 }, '-100', 7)],
+            digestItems: [{ story: { newIndex: 0 }, chat: 'd', html: 'd', text: 'd' }],
+            breaking: [{ newIndex: 0 }],
+          }),
+        );
+        const id = await storyId(store, 'u:https://f.test/1');
+        const [chan] = await store.dueOutbox(5_000, 10);
+        await store.markSent(chan?.id ?? 0, 5, 1_500);
+        await store.recordItemUpdate(FEED, 'g:1', 'h1b', 1_700);
+        await store.commitFeedBatch(
+          emptyBatch({
+            at: 1_100,
+            items: [
+              { key: 'g:2', title: 'Football', link: 'https://f.test/2', publishedAt: null, decision: 'no-match', watchlists: [], story: null, contentHash: 'h2', language: 'kk', forms: ['футбол', 'алматы'] },
+              { key: 'g:3', title: 'Nothing asked', link: 'https://f.test/3', publishedAt: null, decision: 'no-match', watchlists: [], story: null, contentHash: 'h3', forms: [] },
+            ],
+          }),
+        );
+        // Seen again, later, by another feed.
+        await store.commitFeedBatch(
+          emptyBatch({
+            feedUrl: 'https://other.test/rss',
+            at: 2_000,
+            items: [{ key: 'o:1', title: 'Story elsewhere', link: 'https://f.test/1', publishedAt: null, decision: 'folded', watchlists: ['w'], story: { id }, contentHash: 'o1' }],
+          }),
+        );
+
+        expect(await store.traceLinks([])).toEqual([]);
+        expect(await store.traceLinks(['https://unknown.test/1'])).toEqual([]);
+        expect(await store.traceLinks(['https://f.test/2'])).toEqual([
+          {
+            feedUrl: FEED,
+            title: 'Football',
+            link: 'https://f.test/2',
+            publishedAt: null,
+            firstSeenAt: 1_100,
+            updatedAt: null,
+            decision: 'no-match',
+            watchlists: [],
+            forms: ['футбол', 'алматы'],
+            language: 'kk',
+            story: null,
+            deliveries: [],
+            digests: [],
+          },
+        ]);
+        expect(await store.traceLinks(['https://f.test/3'])).toMatchObject([{ forms: [], language: null, story: null }]);
+        const traces = await store.traceLinks(['https://f.test/1', 'https://f.test/2']);
+        expect(traces.map((t) => [t.feedUrl, t.decision])).toEqual([
+          ['https://other.test/rss', 'folded'],
+          [FEED, 'no-match'],
+          [FEED, 'alerted'],
+        ]);
+        const story = { id, title: 'Story', link: 'https://f.test/1', createdAt: 1_000, breakingAt: 1_000 };
+        const deliveries = [
+          { chat: '@chan', threadId: null, kind: 'alert', status: 'sent', attempts: 1, lastError: null, sentAt: 1_500, nextAttemptAt: 1_000, source: 'f.test' },
+          { chat: '-100', threadId: 7, kind: 'alert', status: 'pending', attempts: 0, lastError: null, sentAt: null, nextAttemptAt: 1_000, source: null },
+        ];
+        const digests = [{ chat: 'd', createdAt: 1_000, queuedAt: null }];
+        expect(traces[2]).toEqual({
+          feedUrl: FEED,
+          title: 'Story',
+          link: 'https://f.test/1',
+          publishedAt: 900,
+          firstSeenAt: 1_000,
+          updatedAt: 1_700,
+          decision: 'alerted',
+          watchlists: ['w'],
+          forms: [],
+          language: 'ru',
+          story,
+          deliveries,
+          digests,
+        });
+        expect(traces[0]).toMatchObject({ title: 'Story elsewhere', firstSeenAt: 2_000, language: null, story, deliveries, digests });
+      });
+
+      it('gives the newest five', async () => {
+        const store = await one();
+        for (let i = 1; i <= 7; i++) {
+          const item = { key: `g:${i}`, title: `T${i}`, link: 'https://f.test/same', publishedAt: null, decision: 'stale' as const, watchlists: [], story: null, contentHash: `h${i}` };
+          await store.commitFeedBatch(emptyBatch({ at: i * 1_000, items: [item] }));
+        }
+        expect((await store.traceLinks(['https://f.test/same'])).map((t) => t.title)).toEqual(['T7', 'T6', 'T5', 'T4', 'T3']);
+      });
+    });
+
     describe('prune', () => {
       it('forgets old items, stories and reports, but keeps a story with something still to send', async () => {
         const store = await one();
@@ -670,14 +805,28 @@ describe.each(backends)('$name store', (backend) => {
         const store = await one();
         expect(await store.getChat('42')).toBeNull();
         expect(await store.chatCounts()).toEqual({ active: 0, inactive: 0 });
-        const record = { chat: '42', kind: 'private', active: true, mutedUntil: null, digest: 'off', template: 'full', updates: 'edit' };
+        const record = {
+          chat: '42',
+          kind: 'private',
+          active: true,
+          mutedUntil: null,
+          deactivatedReason: null,
+          digest: 'off',
+          template: 'full',
+          updates: 'edit',
+          threadId: null,
+          languages: null,
+          quiet: null,
+          language: null,
+          appLanguage: null,
+        };
         expect(await store.upsertChat('42', 'private', 1)).toEqual(record);
         expect(await store.getChat('42')).toEqual(record);
         await store.upsertChat('-100', 'group', 2);
         await store.deactivateChat('-100', 'kicked', 3);
-        expect(await store.getChat('-100')).toMatchObject({ active: false });
+        expect(await store.getChat('-100')).toMatchObject({ active: false, deactivatedReason: 'kicked' });
         expect(await store.chatCounts()).toEqual({ active: 1, inactive: 1 });
-        expect(await store.upsertChat('-100', 'supergroup', 4)).toMatchObject({ chat: '-100', kind: 'supergroup', active: true });
+        expect(await store.upsertChat('-100', 'supergroup', 4)).toMatchObject({ chat: '-100', kind: 'supergroup', active: true, deactivatedReason: null });
         expect(await store.chatCounts()).toEqual({ active: 2, inactive: 0 });
       });
 
@@ -719,14 +868,41 @@ describe.each(backends)('$name store', (backend) => {
         await store.setChatSettings('b', { updates: 'reply' });
         await store.setChatSettings('b', {});
         await store.setChatSettings('nobody', { template: 'compact' });
+        const defaults = { threadId: null, languages: null, quiet: null, language: null, appLanguage: null };
         expect(await store.chatSettings()).toEqual(
           new Map([
-            ['a', { digest: 'off', template: 'compact', updates: 'edit' }],
-            ['b', { digest: 'off', template: 'full', updates: 'reply' }],
+            ['a', { digest: 'off', template: 'compact', updates: 'edit', ...defaults }],
+            ['b', { digest: 'off', template: 'full', updates: 'reply', ...defaults }],
           ]),
         );
         await store.setChatSettings('a', { template: 'full', updates: 'silent' });
         expect(await store.getChat('a')).toMatchObject({ template: 'full', updates: 'silent' });
+      });
+
+      it('keeps every setting a chat has, changing only those given', async () => {
+        const store = await one();
+        await store.upsertChat('-100', 'supergroup', 1);
+        const quiet = { from: 22 * 60, to: 7 * 60, zone: 'Asia/Almaty', breaking: true };
+        await store.setChatSettings('-100', { threadId: 42, languages: ['ru', 'kk'], quiet, language: 'kk', appLanguage: 'ru' });
+        const settings = { digest: 'off', template: 'full', updates: 'edit', threadId: 42, languages: ['ru', 'kk'], quiet, language: 'kk', appLanguage: 'ru' };
+        expect(await store.getChat('-100')).toEqual({ chat: '-100', kind: 'supergroup', active: true, mutedUntil: null, deactivatedReason: null, ...settings });
+        expect(await store.chatSettings()).toEqual(new Map([['-100', settings]]));
+        await store.setChatSettings('-100', { appLanguage: 'en', template: 'compact' });
+        expect((await store.chatSettings()).get('-100')).toEqual({ ...settings, appLanguage: 'en', template: 'compact' });
+        await store.setChatSettings('-100', { threadId: null, languages: [], quiet: null, language: null });
+        expect(await store.getChat('-100')).toMatchObject({
+          template: 'compact',
+          updates: 'edit',
+          threadId: null,
+          languages: [],
+          quiet: null,
+          language: null,
+          appLanguage: 'en',
+        });
+        await store.setChatSettings('-100', { languages: null, updates: 'silent' });
+        expect(await store.getChat('-100')).toMatchObject({ languages: null, updates: 'silent', appLanguage: 'en' });
+        // Upserted again (a new command): its settings stay.
+        expect(await store.upsertChat('-100', 'supergroup', 2)).toMatchObject({ template: 'compact', appLanguage: 'en' });
       });
 
       it("sends a chat's digest a period after the last, and queues it with its items in one go", async () => {
@@ -750,25 +926,180 @@ describe.each(backends)('$name store', (backend) => {
           }),
         );
         const id = await storyId(store, 'u:https://f.test/1');
-        expect(await store.dueDigests(11 * hour - 1)).toEqual([]);
-        const due = await store.dueDigests(11 * hour);
+        // A chat without digests has its waiting items (held for quiet hours) at any time.
+        const held = { chat: 'off', items: [{ id: expect.any(Number) as number, storyId: id, html: 'o1', text: 'o1' }] };
+        expect(await store.dueDigests(11 * hour - 1)).toEqual([held]);
+        const due = (await store.dueDigests(11 * hour)).filter((d) => d.chat !== 'off');
         expect(due).toEqual([{ chat: 'h', items: [expect.objectContaining({ storyId: id, html: 'h1' }), expect.objectContaining({ html: 'h2', text: 'h2' })] }]);
-        expect((await store.dueDigests(34 * hour)).map((d) => d.chat).sort()).toEqual(['d', 'h']);
+        expect((await store.dueDigests(34 * hour)).map((d) => d.chat).sort()).toEqual(['d', 'h', 'off']);
         // Setting the period again does not put the next digest off.
         await store.setDigest('h', 'hourly', 10.5 * hour);
-        expect(await store.dueDigests(11 * hour)).toHaveLength(1);
+        expect(await store.dueDigests(11 * hour)).toHaveLength(2);
 
         const items = due[0]?.items ?? [];
         await store.queueDigest('h', [{ storyId: id, html: 'digest', text: 'digest' }], items.map((i) => i.id), 11 * hour);
         expect(await store.dueOutbox(11 * hour, 10)).toEqual([
           { id: expect.any(Number) as number, storyId: id, kind: 'digest', target: null, chat: 'h', threadId: null, linkPreview: false, html: 'digest', text: 'digest', attempts: 0, createdAt: 11 * hour },
         ]);
-        expect(await store.dueDigests(13 * hour)).toEqual([]); // its items went in that digest
+        expect(await store.dueDigests(13 * hour)).toEqual([held]); // its items went in that digest
         await store.commitFeedBatch(emptyBatch({ at: 11 * hour, digestItems: [{ story: { id }, chat: 'h', html: 'h3', text: 'h3' }] }));
-        expect(await store.dueDigests(12 * hour - 1)).toEqual([]); // a period since the last digest
-        expect(await store.dueDigests(12 * hour)).toMatchObject([{ chat: 'h', items: [{ html: 'h3' }] }]);
+        expect(await store.dueDigests(12 * hour - 1)).toEqual([held]); // a period since the last digest
+        expect((await store.dueDigests(12 * hour)).filter((d) => d.chat === 'h')).toMatchObject([{ chat: 'h', items: [{ html: 'h3' }] }]);
+        // Digests turned off: what was waiting for the next one comes at once.
         await store.setDigest('h', 'off', 12 * hour);
-        expect(await store.dueDigests(20 * hour)).toEqual([]);
+        expect((await store.dueDigests(12 * hour - 1)).map((d) => d.chat).sort()).toEqual(['h', 'off']);
+        await store.deactivateChat('off', 'blocked', 13 * hour);
+        expect((await store.dueDigests(20 * hour)).map((d) => d.chat)).toEqual(['h']);
+      });
+
+      it('gives a chat without digests the alerts held for its quiet hours at once, and queues them in its topic', async () => {
+        const store = await one();
+        await store.upsertChat('-100', 'supergroup', 0);
+        await store.setChatSettings('-100', { threadId: 12, quiet: { from: 0, to: 480, zone: 'UTC', breaking: false } });
+        await store.upsertChat('gone', 'private', 0);
+        await store.deactivateChat('gone', 'blocked', 0);
+        await store.commitFeedBatch(
+          batch({
+            outbox: [],
+            digestItems: [
+              { story: { newIndex: 0 }, chat: '-100', html: 'held 1', text: 'held 1' },
+              { story: { newIndex: 0 }, chat: 'gone', html: 'never', text: 'never' },
+              { story: { newIndex: 0 }, chat: '-100', html: 'held 2', text: 'held 2' },
+            ],
+          }),
+        );
+        const id = await storyId(store, 'u:https://f.test/1');
+        const due = await store.dueDigests(1_000);
+        expect(due).toEqual([{ chat: '-100', items: [expect.objectContaining({ storyId: id, html: 'held 1' }), expect.objectContaining({ storyId: id, html: 'held 2', text: 'held 2' })] }]);
+        await store.queueDigest('-100', [{ storyId: id, html: 'digest', text: 'digest' }], due[0]?.items.map((i) => i.id) ?? [], 2_000);
+        expect(await store.dueOutbox(2_000, 10)).toEqual([
+          { id: expect.any(Number) as number, storyId: id, kind: 'digest', target: null, chat: '-100', threadId: 12, linkPreview: false, html: 'digest', text: 'digest', attempts: 0, createdAt: 2_000 },
+        ]);
+        expect(await store.dueDigests(2_000)).toEqual([]);
+      });
+
+      it("moves a chat to its new id: watchlists, settings, digest lines, and outbox rows sent or pending", async () => {
+        const store = await one();
+        const quiet = { from: 1_320, to: 420, zone: 'Asia/Almaty', breaking: true };
+        await store.upsertChat('-1', 'group', 1);
+        await store.setChatSettings('-1', { template: 'compact', updates: 'reply', languages: ['ru'], quiet, language: 'kk', appLanguage: 'ru' });
+        const watchlist = await store.addChatWatchlist('-1', { query: 'almaty' }, 2);
+        await store.upsertChat('other', 'private', 1);
+        await store.commitFeedBatch(
+          batch({
+            items: [{ key: 'g:2', title: 'S2', link: 'https://f.test/s2', publishedAt: null, decision: 'alerted', watchlists: ['w'], story: { newIndex: 2 }, contentHash: 'h2' }],
+            newStories: [0, 1, 2, 3].map((i) => ({ title: `S${i}`, link: null, keys: [`k:${i}`] })),
+            // -100 already has alerts of stories 2 and 3 (a channel of the config, say).
+            outbox: [
+              alert({ newIndex: 0 }, '-1'),
+              alert({ newIndex: 1 }, '-1'),
+              alert({ newIndex: 2 }, '-1'),
+              alert({ newIndex: 2 }, '-100'),
+              alert({ newIndex: 3 }, '-1'),
+              alert({ newIndex: 3 }, '-100'),
+              alert({ newIndex: 1 }, 'other'),
+            ],
+            digestItems: [{ story: { newIndex: 1 }, chat: '-1', html: 'held', text: 'held' }],
+          }),
+        );
+        const [s0, s1, s2, s3] = await Promise.all([0, 1, 2, 3].map((i) => storyId(store, `k:${i}`)));
+        const rows = await store.dueOutbox(5_000, 10);
+        const [r0, , , , r4, r5] = rows;
+        if (!r0 || !r4 || !r5) throw new Error('rows missing');
+        await store.markSent(r0.id, 10, 1_100);
+        await store.markSent(r4.id, 11, 1_100);
+        await store.markSent(r5.id, 12, 1_100);
+        // An edit of the alert sent: it follows the alert.
+        await store.commitFeedBatch(
+          emptyBatch({ at: 2_000, outbox: [{ story: { id: s0 ?? 0 }, kind: 'edit', targetId: r0.id, chat: '-1', threadId: null, linkPreview: false, html: 'edit', text: 'edit' }] }),
+        );
+
+        await store.moveChat('-1', '-100', 3_000);
+
+        expect(await store.getChat('-1')).toMatchObject({ active: false, deactivatedReason: 'moved to -100' });
+        expect(await store.getChat('-100')).toEqual({
+          chat: '-100',
+          kind: 'supergroup',
+          active: true,
+          mutedUntil: null,
+          deactivatedReason: null,
+          digest: 'off',
+          template: 'compact',
+          updates: 'reply',
+          threadId: null,
+          languages: ['ru'],
+          quiet,
+          language: 'kk',
+          appLanguage: 'ru',
+        });
+        expect(await store.chatWatchlists('-1')).toEqual([]);
+        expect(await store.chatWatchlists('-100')).toEqual([{ ...watchlist, chat: '-100' }]);
+        expect(await store.activeWatchlists(10)).toEqual([{ ...watchlist, chat: '-100' }]);
+        expect(await store.chatCounts()).toEqual({ active: 2, inactive: 1 });
+        expect(await store.dueDigests(3_000)).toEqual([{ chat: '-100', items: [expect.objectContaining({ storyId: s1, html: 'held' })] }]);
+        expect(await store.chatMoves()).toEqual(new Map([['-1', '-100']]));
+
+        // Pending rows go to the new id; the alert -100 had already of story 2 stays, -1's is dropped.
+        expect((await store.dueOutbox(5_000, 10)).map((row) => [row.kind, row.storyId, row.chat])).toEqual([
+          ['alert', s1, '-100'],
+          ['alert', s2, '-100'],
+          ['alert', s1, 'other'],
+          ['edit', s0, '-100'],
+        ]);
+        expect((await store.dueOutbox(5_000, 10))[3]).toMatchObject({ target: { status: 'sent', messageId: 10 } });
+        // Sent rows too: the story is known as delivered there.
+        expect(await store.getStory(s0 ?? 0)).toMatchObject({ destinations: new Set(['-100']), alerts: [{ chat: '-100', status: 'sent' }] });
+        expect((await store.getStory(s2 ?? 0))?.alerts.map((a) => [a.chat, a.status])).toEqual([
+          ['-1', 'failed'],
+          ['-100', 'pending'],
+        ]);
+        expect((await store.getStory(s3 ?? 0))?.alerts.map((a) => [a.chat, a.status])).toEqual([
+          ['-1', 'sent'],
+          ['-100', 'sent'],
+        ]);
+        expect(await store.outboxCounts()).toEqual({ pending: 4, sent: 3, failed: 1 });
+        expect((await store.traceLinks(['https://f.test/s2']))[0]?.deliveries).toMatchObject([
+          { chat: '-1', status: 'failed', lastError: 'the chat moved to -100', attempts: 0 },
+          { chat: '-100', status: 'pending', lastError: null },
+        ]);
+      });
+
+      it('follows a chat moved twice, keeps the settings of a new id it knew, and moves nothing to itself', async () => {
+        const store = await one();
+        await store.upsertChat('a', 'group', 1);
+        await store.setChatSettings('a', { language: 'ru' });
+        await store.addChatWatchlist('a', { preset: 'kazakhstan' }, 2);
+        await store.moveChat('a', 'b', 10);
+        expect(await store.getChat('b')).toMatchObject({ kind: 'supergroup', active: true, language: 'ru' });
+        await store.upsertChat('c', 'supergroup', 15);
+        await store.setChatSettings('c', { template: 'compact' });
+        await store.moveChat('b', 'c', 20);
+        expect(await store.chatMoves()).toEqual(
+          new Map([
+            ['a', 'c'],
+            ['b', 'c'],
+          ]),
+        );
+        expect(await store.getChat('b')).toMatchObject({ active: false, deactivatedReason: 'moved to c' });
+        expect(await store.getChat('c')).toMatchObject({ active: true, template: 'compact', language: null });
+        expect((await store.chatWatchlists('c')).map((w) => w.preset)).toEqual(['kazakhstan']);
+        await store.moveChat('c', 'c', 30);
+        expect(await store.getChat('c')).toMatchObject({ active: true, deactivatedReason: null });
+        expect((await store.chatWatchlists('c')).map((w) => w.preset)).toEqual(['kazakhstan']);
+        expect(await store.chatMoves()).toEqual(
+          new Map([
+            ['a', 'c'],
+            ['b', 'c'],
+          ]),
+        );
+        // Moved again by the same old id (an update seen twice): the newest move stands.
+        await store.moveChat('a', 'c', 40);
+        expect(await store.chatMoves()).toEqual(
+          new Map([
+            ['a', 'c'],
+            ['b', 'c'],
+          ]),
+        );
       });
 
       it("remembers the bot's offset", async () => {

@@ -14,7 +14,7 @@ import { testDatabaseUrl, useTestSchema, withTestClient } from '../support/postg
 
 const FEED = 'https://f.test/rss';
 const BROKEN = 'https://g.test/rss';
-const CHATS = ['@chan', '@other', '42', '@gone'];
+const CHATS = ['@chan', '@other', '42', '@gone', '-1', '-100'];
 /** far enough ahead that every pending row is due and every digest too */
 const FAR = 10 ** 15;
 
@@ -71,6 +71,9 @@ async function snapshot(store: Store, storyIds: number[]): Promise<Record<string
     watchlists: await Promise.all(CHATS.map((chat) => store.chatWatchlists(chat))),
     activeWatchlists: await store.activeWatchlists(5_000),
     digests: digests.sort((a, b) => a.chat.localeCompare(b.chat)),
+    chatMoves: await store.chatMoves(),
+    // One link at a time: items first seen at once come in no set order.
+    traces: await Promise.all(['https://f.test/1', 'https://f.test/x'].map((link) => store.traceLinks([link]))),
     botOffset: await store.getBotOffset(),
   };
 }
@@ -95,6 +98,12 @@ async function buildSource(file: string): Promise<Source> {
   await store.addChatWatchlist('@chan', { query: 'алматы' }, 113);
   await store.setDigest('42', 'daily', 120);
   await store.setChatSettings('@chan', { template: 'compact', updates: 'reply' });
+  await store.setChatSettings('@chan', { threadId: 9, languages: ['ru', 'kk'], quiet: { from: 1_320, to: 420, zone: 'Asia/Almaty', breaking: true }, language: 'kk', appLanguage: 'ru' });
+  // A group that became a supergroup: its watchlist and settings went to the new id.
+  await store.upsertChat('-1', 'group', 100);
+  await store.setChatSettings('-1', { language: 'ru' });
+  await store.addChatWatchlist('-1', { preset: 'kazakhstan' }, 114);
+  await store.moveChat('-1', '-100', 115);
   await store.setMutedUntil('@chan', 4_000);
   await store.deactivateChat('@gone', 'blocked by the user', 130);
 
@@ -107,9 +116,9 @@ async function buildSource(file: string): Promise<Source> {
         { title: 'Story 2', link: null, keys: ['u:https://f.test/4'] },
       ],
       items: [
-        { key: 'g:1', title: 'Story 0', link: 'https://f.test/1', publishedAt: 900, decision: 'alerted', watchlists: ['w'], story: { newIndex: 0 }, contentHash: 'h1' },
+        { key: 'g:1', title: 'Story 0', link: 'https://f.test/1', publishedAt: 900, decision: 'alerted', watchlists: ['w'], story: { newIndex: 0 }, contentHash: 'h1', language: 'ru' },
         { key: 'g:2', title: 'Story 1', link: 'https://f.test/2', publishedAt: null, decision: 'alerted', watchlists: ['w'], story: { newIndex: 1 }, contentHash: 'h2' },
-        { key: 'g:x', title: 'Football', link: null, publishedAt: 950, decision: 'no-match', watchlists: [], story: null, contentHash: 'hx' },
+        { key: 'g:x', title: 'Football', link: 'https://f.test/x', publishedAt: 950, decision: 'no-match', watchlists: [], story: null, contentHash: 'hx', language: 'kk', forms: ['футбол'] },
         { key: 'g:4', title: 'Story 2', link: null, publishedAt: 960, decision: 'alerted', watchlists: ['w', 'v'], story: { newIndex: 2 }, contentHash: 'h4' },
       ],
       reports: [report({ newIndex: 0 }, 1_000), report({ newIndex: 1 }, 1_001)],
@@ -251,8 +260,9 @@ describe.skipIf(!testDatabaseUrl())('migrate-store into PostgreSQL', () => {
       items: 5,
       story_reports: 3,
       outbox: 6,
-      chats: 3,
-      chat_watchlists: 4,
+      chats: 5,
+      chat_watchlists: 5,
+      chat_moves: 1,
       digest_items: 2,
       bot_state: 1,
     });
@@ -277,7 +287,11 @@ describe.skipIf(!testDatabaseUrl())('migrate-store into PostgreSQL', () => {
     expect(await store.getFeedState(FEED)).toMatchObject({ etag: '"e2"', firstPolledAt: 1_000, lastSuccessAt: 2_000 });
     expect(await store.getFeedState(BROKEN)).toMatchObject({ consecutiveFailures: 1, fetchUrl: 'https://g.test/moved', failureReportedAt: 2_200 });
     expect(await store.getChat('@gone')).toMatchObject({ active: false });
-    expect(await store.getChat('@chan')).toMatchObject({ active: true, mutedUntil: 4_000, template: 'compact', updates: 'reply' });
+    expect(await store.getChat('@chan')).toMatchObject({ active: true, mutedUntil: 4_000, template: 'compact', updates: 'reply', threadId: 9, languages: ['ru', 'kk'], language: 'kk', appLanguage: 'ru' });
+    expect(await store.getChat('-1')).toMatchObject({ active: false, deactivatedReason: 'moved to -100' });
+    expect(await store.getChat('-100')).toMatchObject({ kind: 'supergroup', active: true, language: 'ru' });
+    expect(await store.chatMoves()).toEqual(new Map([['-1', '-100']]));
+    expect(await store.traceLinks(['https://f.test/x'])).toMatchObject([{ decision: 'no-match', forms: ['футбол'], language: 'kk' }]);
 
     // Byte for byte: BLOB → BYTEA.
     const sqlite = new Database(source.file, { readonly: true });
@@ -316,7 +330,7 @@ describe.skipIf(!testDatabaseUrl())('migrate-store into PostgreSQL', () => {
     const [newReport] = await store.reportsAfter(maxReport, 0, 10);
     expect(newReport?.at).toBe(3_000);
     const watchlist = await store.addChatWatchlist('42', { query: 'new' }, 3_000);
-    expect(watchlist.id).toBeGreaterThan(4);
+    expect(watchlist.id).toBeGreaterThan(5);
     const digestIds = (await store.dueDigests(FAR)).flatMap((d) => d.items.map((i) => i.id));
     expect(Math.max(...digestIds)).toBeGreaterThan(2);
 
