@@ -1,0 +1,82 @@
+// The bot's words in English, Russian, Kazakh and Arabic: plain JSON catalogs (locales/), one
+// key per message, `{name}` placeholders, plural forms as `key.one`/`key.few`/… chosen by
+// Intl.PluralRules. Messages are Telegram HTML; values are escaped unless marked as HTML. Arabic
+// messages get their Latin runs (commands, names, numbers) isolated so they read right to left.
+
+import ar from './locales/ar.json' with { type: 'json' };
+import en from './locales/en.json' with { type: 'json' };
+import kk from './locales/kk.json' with { type: 'json' };
+import ru from './locales/ru.json' with { type: 'json' };
+import { escapeHtml } from '../summary/render.js';
+
+export const LOCALES = ['en', 'ru', 'kk', 'ar'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+type Catalog = Readonly<Record<string, string>>;
+export const CATALOGS: Readonly<Record<Locale, Catalog>> = { en, ru, kk, ar };
+
+type PluralSuffix = 'zero' | 'one' | 'two' | 'few' | 'many' | 'other';
+type Base<K extends string> = K extends `${infer B}.${PluralSuffix}` ? B : K;
+/** A message's key; a plural message by its base (`digest.header`, with `count`). */
+export type MessageKey = Base<keyof typeof en>;
+
+/** HTML that goes into a message as it is (already escaped, or built of escaped parts). */
+export class Html {
+  constructor(readonly html: string) {}
+}
+export const html = (text: string): Html => new Html(text);
+
+export type MessageParams = Readonly<Record<string, string | number | Html>>;
+
+/** The locale for a Telegram `language_code` ("ru", "kk-KZ", …); English when we do not speak it. */
+export function localeOf(code: string | null | undefined): Locale {
+  const primary = (code ?? '').toLowerCase().split(/[-_]/u)[0] ?? '';
+  return (LOCALES as readonly string[]).includes(primary) ? (primary as Locale) : 'en';
+}
+
+export function isLocale(code: string): code is Locale {
+  return (LOCALES as readonly string[]).includes(code);
+}
+
+const plurals = new Map<Locale, Intl.PluralRules>();
+function pluralOf(locale: Locale, count: number): string {
+  let rules = plurals.get(locale);
+  if (!rules) plurals.set(locale, (rules = new Intl.PluralRules(locale)));
+  return rules.select(count);
+}
+
+const PLACEHOLDER = /\{(\w+)\}/gu;
+// The message's markup and entities, which direction isolates must not go inside.
+const MARKUP = /(<[^>]*>|&[a-z]+;|&#\d+;)/u;
+// A run of Latin words and numbers, a command with its arguments (slash included) or a link.
+const LTR_RUN = /\/?[\p{Script=Latin}\p{N}](?:[\p{Script=Latin}\p{N}\p{M}'’.,:%/_@?=&#-]|\s(?=[/\p{Script=Latin}\p{N}]))*/gu;
+const FSI = '\u2068';
+const PDI = '\u2069';
+
+/** Wraps the Latin runs of the message's text (not of its tags) in isolates, once. */
+function rightToLeft(message: string): string {
+  return message
+    .split(MARKUP)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(LTR_RUN, (run: string, at: number, whole: string) => (whole[at - 1] === FSI ? run : `${FSI}${run}${PDI}`))))
+    .join('');
+}
+
+/** The message `key` in `locale` with its placeholders filled (falling back to English for a missing key). */
+export function t(locale: Locale, key: MessageKey, params: MessageParams = {}): string {
+  const catalog = CATALOGS[locale];
+  const count = params.count;
+  const pluralKey = typeof count === 'number' ? `${key}.${pluralOf(locale, count)}` : null;
+  const template = (pluralKey !== null ? (catalog[pluralKey] ?? catalog[`${key}.other`]) : undefined) ?? catalog[key] ?? en[key as keyof typeof en] ?? key;
+  const filled = template.replace(PLACEHOLDER, (whole, name: string) => {
+    const value = params[name];
+    if (value === undefined) return whole;
+    return value instanceof Html ? value.html : escapeHtml(String(value));
+  });
+  return locale === 'ar' ? rightToLeft(filled) : filled;
+}
+
+/** A translator bound to one locale. */
+export type Translate = (key: MessageKey, params?: MessageParams) => string;
+export function translator(locale: Locale): Translate {
+  return (key, params) => t(locale, key, params);
+}
