@@ -21,7 +21,10 @@ import { VERSION } from './version.js';
 import { runCycle } from './worker/cycle.js';
 import { createEmbedder } from './dedup/embeddings.js';
 import { Bot } from './bot/bot.js';
-import type { Store } from './store/store.js';
+import type { ChatRecord, Store } from './store/store.js';
+import { isLink, linkVariants, whyAnswer } from './bot/why.js';
+import { translator } from './i18n/i18n.js';
+import { unescapeHtml } from './summary/render.js';
 import { ChatSummarizer, extractive, type Summarizer } from './summary/llm.js';
 import { HttpServerError } from './worker/http.js';
 import { runService } from './worker/service.js';
@@ -36,6 +39,8 @@ Usage:
   steppewatch inspect URL|FILE… [--json]     fetch or read feeds and print their items
   steppewatch explain ("QUERY" | --watchlist NAME) [--text FILE|-] [--jsonl FILE|-]
                                              how a query parses and what it hits (exit 0 match, 1 none, 2 error)
+  steppewatch why URL [--json]               what became of an item: feed, decision, story, deliveries
+                                             (exit 0 found, 1 unknown, 2 error)
   steppewatch opml import FILE [--config F]  add an OPML file's feeds to the config
   steppewatch opml export [--config FILE]    print the config's feeds as OPML
   steppewatch migrate-store --from sqlite:PATH --to postgres://…[?schema=NAME]
@@ -150,6 +155,44 @@ function runExplain(rest: string[], values: { config?: string; watchlist?: strin
   }
 }
 
+/** `why URL`: the store's record of the item; exits 0 when found, 1 when unknown, 2 on error. */
+async function runWhy(rest: string[], values: { config?: string; json?: boolean }): Promise<number> {
+  const [link] = rest;
+  if (rest.length !== 1 || link === undefined || !isLink(link)) {
+    process.stderr.write('steppewatch: why needs one http(s) URL\n');
+    return 2;
+  }
+  let store: Store | null = null;
+  try {
+    const env = readEnv();
+    const config = loadConfig(values.config ?? env.STEPPEWATCH_CONFIG);
+    store = await openStore(env.DATABASE_URL);
+    const traces = await store.traceLinks(linkVariants(link));
+    if (values.json === true) {
+      for (const trace of traces) process.stdout.write(`${JSON.stringify(trace)}\n`);
+    } else {
+      const chats = new Map<string, ChatRecord>();
+      for (const chat of new Set(traces.flatMap((tr) => [...tr.deliveries.map((d) => d.chat), ...tr.digests.map((d) => d.chat)]))) {
+        const record = await store.getChat(chat);
+        if (record) chats.set(chat, record);
+      }
+      const named = [...new Set(config.channels.flatMap((c) => c.watchlists))];
+      const watchlists = (named.length > 0 ? named : [...config.watchlists.keys()]).flatMap((name) => {
+        const watchlist = config.watchlists.get(name);
+        return watchlist ? [{ watchlist, label: name }] : [];
+      });
+      const answer = whyAnswer(traces, { tr: translator('en'), config, now: Date.now(), chat: null, watchlists, chats });
+      process.stdout.write(`${unescapeHtml(answer.replace(/<[^>]*>/gu, ''))}\n`);
+    }
+    return traces.length > 0 ? 0 : 1;
+  } catch (error) {
+    process.stderr.write(`steppewatch: ${isUserError(error) ? error.message : String(error)}\n`);
+    return 2;
+  } finally {
+    await store?.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -182,6 +225,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'opml') return runOpml(rest, values.config ?? readEnv().STEPPEWATCH_CONFIG);
   if (command === 'explain') return runExplain(rest, values);
+  if (command === 'why') return runWhy(rest, values);
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0] ?? ''}"`);
 
   const env = readEnv();

@@ -8,8 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { Config } from '../config/load.js';
+import { LOCALES, t, translator, type Locale } from '../i18n/i18n.js';
 import type { Logger } from '../log.js';
-import { answerCommand, applySetting, parseCommand, settingsMessage, type BotStore } from './commands.js';
+import { unescapeHtml } from '../summary/render.js';
+import { answerCommand, applySetting, chatLocale, MENU, parseCommand, settingsMessage, type BotStore } from './commands.js';
 
 export interface BotOptions {
   token: string;
@@ -22,19 +24,12 @@ export interface BotOptions {
 
 const ALLOWED_UPDATES = ['message', 'channel_post', 'callback_query'] as const;
 const POLL_TIMEOUT_S = 25;
-const COMMANDS = [
-  { command: 'presets', description: 'ready-made watchlists' },
-  { command: 'subscribe', description: 'follow a preset' },
-  { command: 'unsubscribe', description: 'stop following a preset' },
-  { command: 'watch', description: 'add your own watchlist query' },
-  { command: 'unwatch', description: 'remove a watchlist by number' },
-  { command: 'list', description: 'your watchlists' },
-  { command: 'mute', description: 'pause alerts for a while' },
-  { command: 'unmute', description: 'resume alerts' },
-  { command: 'digest', description: 'off, hourly or daily digests' },
-  { command: 'settings', description: 'how alerts look and what later reports do' },
-  { command: 'help', description: 'how it works' },
-];
+
+/** The command menu in one language, as setMyCommands takes it. */
+export function commandMenu(locale: Locale): Array<{ command: string; description: string }> {
+  // Menu descriptions are plain text: the catalogs' HTML escapes are undone, Arabic isolates kept.
+  return MENU.map((command) => ({ command, description: unescapeHtml(t(locale, `command.${command}`)) }));
+}
 
 export class Bot {
   private readonly bot: Telegraf;
@@ -45,15 +40,25 @@ export class Bot {
     this.bot = new Telegraf(options.token, { telegram: { apiRoot: options.apiRoot } });
     this.bot.on(['message', 'channel_post'], async (ctx) => {
       const post = ctx.channelPost ?? ctx.message;
+      if (post && 'migrate_to_chat_id' in post && ctx.chat) {
+        // The group became a supergroup: its subscriptions follow it to the new id.
+        const to = String(post.migrate_to_chat_id);
+        await options.store.moveChat(String(ctx.chat.id), to, Date.now());
+        options.log.info({ from: String(ctx.chat.id), to }, 'group upgraded to a supergroup; its subscriptions moved');
+        return;
+      }
       const text = post && 'text' in post ? post.text : '';
       if (!text.startsWith('/') || !ctx.chat) return;
       const userId = ctx.from ? String(ctx.from.id) : null;
       if (userId !== null && this.flooding(userId, Date.now())) return;
       const chat = ctx.chat;
       const config = options.config();
+      const languageCode = ctx.from?.language_code ?? null;
+      // A command in a forum topic: the chat's alerts go to that topic.
+      const threadId = post && 'is_topic_message' in post && post.is_topic_message === true && post.message_thread_id !== undefined ? post.message_thread_id : null;
       if (parseCommand(text)?.name === 'settings') {
         const record = await options.store.upsertChat(String(chat.id), chat.type, Date.now());
-        const { html, keyboard } = settingsMessage(record);
+        const { html, keyboard } = settingsMessage(record, translator(chatLocale(record, languageCode)));
         await ctx.reply(html, { parse_mode: 'HTML', reply_markup: { inline_keyboard: keyboard } });
         return;
       }
@@ -62,6 +67,8 @@ export class Bot {
           chat: { id: String(chat.id), kind: chat.type },
           userId,
           text,
+          threadId,
+          languageCode,
           isChatAdmin: async () => {
             // Only a channel's administrators can post in it; in groups, ask Telegram.
             if (chat.type === 'channel' || chat.type === 'private') return true;
@@ -81,10 +88,11 @@ export class Bot {
       const data = 'data' in ctx.callbackQuery ? ctx.callbackQuery.data : '';
       const chat = ctx.chat;
       if (!chat) return;
+      const tr = translator(chatLocale(await options.store.getChat(String(chat.id)), ctx.from.language_code ?? null));
       if (chat.type !== 'private' && chat.type !== 'channel') {
         const member = await ctx.telegram.getChatMember(chat.id, ctx.from.id);
         if (member.status !== 'creator' && member.status !== 'administrator') {
-          await ctx.answerCbQuery('Only administrators change these settings.');
+          await ctx.answerCbQuery(unescapeHtml(tr('settings.adminsOnly')));
           return;
         }
       }
@@ -93,8 +101,8 @@ export class Bot {
         await ctx.answerCbQuery();
         return;
       }
-      await ctx.answerCbQuery('Saved');
-      const { html, keyboard } = settingsMessage(settings);
+      await ctx.answerCbQuery(unescapeHtml(tr('settings.saved')));
+      const { html, keyboard } = settingsMessage(settings, tr);
       await ctx.editMessageText(html, { parse_mode: 'HTML', reply_markup: { inline_keyboard: keyboard } });
     });
     this.bot.catch((error, ctx) => {
@@ -110,12 +118,18 @@ export class Bot {
     return times.length > this.options.config().bot.commandsPerMinute;
   }
 
-  /** Tells Telegram the bot's commands, for the menu clients show; once per start. */
+  /**
+   * Tells Telegram the bot's commands, for the menu clients show, once per start: the English
+   * menu for everyone, and one per language we speak for users whose app is in it.
+   */
   async announceCommands(): Promise<void> {
-    try {
-      await this.bot.telegram.setMyCommands(COMMANDS);
-    } catch (error) {
-      this.options.log.warn({ err: (error as Error).message }, 'setMyCommands failed');
+    const menus: Array<{ locale: Locale; languageCode: Locale | null }> = [{ locale: 'en', languageCode: null }, ...LOCALES.map((locale) => ({ locale, languageCode: locale }))];
+    for (const { locale, languageCode } of menus) {
+      try {
+        await this.bot.telegram.setMyCommands(commandMenu(locale), languageCode === null ? {} : { language_code: languageCode });
+      } catch (error) {
+        this.options.log.warn({ err: (error as Error).message, language: languageCode }, 'setMyCommands failed');
+      }
     }
   }
 

@@ -5,8 +5,10 @@ import type { Config } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
 import { compileWatchlist, type Watchlist } from '../match/matcher.js';
 import { QueryError } from '../match/query.js';
+import { html, isLocale, localeOf, t, translator, type Locale, type Translate } from '../i18n/i18n.js';
 import type { ChatRecord, ChatSettings, ChatWatchlist, FeedState, Store, SubscriptionStore } from '../store/store.js';
-import { escapeHtml } from '../summary/render.js';
+import { escapeHtml, unescapeHtml } from '../summary/render.js';
+import { isLink, linkVariants, whyAnswer } from './why.js';
 
 export interface CommandInput {
   chat: { id: string; kind: ChatRecord['kind'] };
@@ -15,6 +17,10 @@ export interface CommandInput {
   text: string;
   /** whether the sender may change this chat's settings (always in private chats; admins in groups) */
   isChatAdmin: () => Promise<boolean>;
+  /** the forum topic the command was sent in, if any: the chat's alerts go there */
+  threadId?: number | null;
+  /** the sender's app language (Telegram's `language_code`) */
+  languageCode?: string | null;
 }
 
 export interface BotLimits {
@@ -22,23 +28,14 @@ export interface BotLimits {
   maxQueryLength: number;
 }
 
-const HELP = [
-  '<b>steppewatch</b> sends one alert per story from news feeds that match your watchlists.',
-  '',
-  '/presets — ready-made watchlists',
-  '/subscribe <i>preset</i> — follow a preset',
-  '/unsubscribe <i>preset</i> — stop following it',
-  '/watch <i>query</i> — your own watchlist, e.g. <code>/watch almaty AND (protest* OR "state of emergency")</code>',
-  '/unwatch <i>n</i> — remove watchlist n (see /list)',
-  '/list — your watchlists',
-  '/mute [<i>duration</i>] — pause alerts (e.g. /mute 2h; no duration: until /unmute)',
-  '/unmute — resume alerts',
-  '/digest off|hourly|daily — alerts one by one, or collected into one message per hour or day',
-  '/settings — how alerts look and what later reports do',
-].join('\n');
-
 // Commands that change what a group receives: only its administrators may use them.
-const CHANGES = new Set(['subscribe', 'unsubscribe', 'watch', 'unwatch', 'mute', 'unmute', 'start', 'digest']);
+const CHANGES = new Set(['subscribe', 'unsubscribe', 'watch', 'unwatch', 'mute', 'unmute', 'start', 'digest', 'quiet', 'languages', 'lang']);
+/** The commands the menu lists, in its order (each described in the catalogs as `command.NAME`). */
+export const MENU = ['presets', 'subscribe', 'unsubscribe', 'watch', 'unwatch', 'list', 'mute', 'unmute', 'digest', 'quiet', 'languages', 'lang', 'why', 'settings', 'help'] as const;
+/** The languages alerts can be limited to: those the language guess tells apart. */
+export const ALERT_LANGUAGES = ['ar', 'en', 'kk', 'ru'] as const;
+/** The longest /mute: a year (longer reads as "until /unmute"). */
+const MAX_MUTE_MS = 366 * 86_400_000;
 
 /** "/watch@steppewatch_bot almaty" → ["watch", "almaty"]; null when the text is not a command. */
 export function parseCommand(text: string): { name: string; argument: string } | null {
@@ -46,8 +43,13 @@ export function parseCommand(text: string): { name: string; argument: string } |
   return match ? { name: (match[1] ?? '').toLowerCase(), argument: (match[2] ?? '').trim() } : null;
 }
 
-function describe(watchlist: ChatWatchlist, n: number): string {
-  return watchlist.preset !== null ? `${n}. preset <b>${escapeHtml(watchlist.preset)}</b>` : `${n}. <code>${escapeHtml(watchlist.query ?? '')}</code>`;
+/** The language the bot answers a chat in: its /lang, else the sender's app, else the app language last seen. */
+export function chatLocale(record: Pick<ChatSettings, 'language' | 'appLanguage'> | null, languageCode: string | null = null): Locale {
+  return localeOf(record?.language ?? languageCode ?? record?.appLanguage ?? null);
+}
+
+function describe(tr: Translate, watchlist: ChatWatchlist, n: number): string {
+  return watchlist.preset !== null ? tr('list.preset', { n, name: watchlist.preset }) : tr('list.query', { n, query: watchlist.query ?? '' });
 }
 
 /** The store as the bot sees it: subscriptions, and the feed and outbox figures admins ask for. */
@@ -56,36 +58,114 @@ export type BotStore = SubscriptionStore & Pick<Store, 'feedStates' | 'outboxCou
 // For the bot's administrators (config `admins`) only.
 const ADMIN_COMMANDS = new Set(['stats', 'feeds', 'failing']);
 
-function feedLine(feed: FeedState, now: number): string {
+function feedLine(tr: Translate, feed: FeedState, now: number): string {
   const state =
     feed.failingSince !== null
-      ? `failing for ${Math.round((now - feed.failingSince) / 60_000)} min: ${escapeHtml(feed.lastError ?? 'unknown error')}`
+      ? tr('feeds.failing', { minutes: Math.round((now - feed.failingSince) / 60_000), error: feed.lastError ?? '?' })
       : feed.lastSuccessAt !== null
-        ? 'ok'
-        : 'not polled yet';
+        ? tr('feeds.ok')
+        : tr('feeds.notYet');
   return `• ${escapeHtml(feed.url)} — ${state}`;
 }
 
-async function answerAdmin(name: string, store: BotStore, config: Config, now: number): Promise<string> {
+async function answerAdmin(tr: Translate, name: string, store: BotStore, config: Config, now: number): Promise<string> {
   const feeds = await store.feedStates();
   switch (name) {
     case 'stats': {
       const outbox = await store.outboxCounts();
       const chats = await store.chatCounts();
       const failing = feeds.filter((f) => f.failingSince !== null).length;
-      return [
-        `<b>Feeds</b>: ${config.feeds.length} configured, ${failing} failing`,
-        `<b>Chats</b>: ${chats.active} active, ${chats.inactive} gone`,
-        `<b>Outbox</b>: ${outbox.pending} pending, ${outbox.sent} sent, ${outbox.failed} failed`,
-      ].join('\n');
+      return [tr('stats.feeds', { configured: config.feeds.length, failing }), tr('stats.chats', chats), tr('stats.outbox', outbox)].join('\n');
     }
     case 'feeds':
-      return feeds.length > 0 ? feeds.slice(0, 50).map((f) => feedLine(f, now)).join('\n') : 'No feed polled yet.';
+      return feeds.length > 0 ? feeds.slice(0, 50).map((f) => feedLine(tr, f, now)).join('\n') : tr('feeds.none');
     default: {
       const failing = feeds.filter((f) => f.failingSince !== null);
-      return failing.length > 0 ? failing.map((f) => feedLine(f, now)).join('\n') : 'No feed is failing.';
+      return failing.length > 0 ? failing.map((f) => feedLine(tr, f, now)).join('\n') : tr('failing.none');
     }
   }
+}
+
+/** "23:00" → minutes after midnight; null when it is not a time of day. */
+function minutesOf(text: string): number | null {
+  const match = /^([01]?\d|2[0-3])[:.]([0-5]\d)$/u.exec(text);
+  return match ? Number(match[1]) * 60 + Number(match[2]) : null;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const clock = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+
+/** /quiet 23:00-07:00 [zone] | breaking | all | off */
+async function answerQuiet(tr: Translate, argument: string, chat: string, record: ChatRecord, store: BotStore, config: Config): Promise<string> {
+  const [span = '', zoneArg] = argument.split(/\s+/u);
+  const word = span.toLowerCase();
+  if (word === 'off') {
+    await store.setChatSettings(chat, { quiet: null });
+    return tr('quiet.off');
+  }
+  if (word === 'breaking' || word === 'all') {
+    if (!record.quiet) return tr('quiet.none');
+    await store.setChatSettings(chat, { quiet: { ...record.quiet, breaking: word === 'breaking' } });
+    return tr(word === 'breaking' ? 'quiet.breaking' : 'quiet.all');
+  }
+  const [fromText = '', toText = ''] = span.split(/[-–]/u);
+  const from = minutesOf(fromText);
+  const to = minutesOf(toText);
+  if (from === null || to === null || from === to) return tr('quiet.usage');
+  const zone = zoneArg ?? record.quiet?.zone ?? config.summary.timeZone ?? 'UTC';
+  if (!isTimeZone(zone)) return tr('quiet.badZone', { zone });
+  const breaking = record.quiet?.breaking ?? false;
+  await store.setChatSettings(chat, { quiet: { from, to, zone, breaking } });
+  return tr(breaking ? 'quiet.doneBreaking' : 'quiet.done', { from: clock(from), to: clock(to), zone });
+}
+
+/** /languages ar ru | all */
+async function answerLanguages(tr: Translate, argument: string, chat: string, store: BotStore): Promise<string> {
+  const known = ALERT_LANGUAGES.join(' ');
+  const codes = argument.toLowerCase().split(/[\s,]+/u).filter(Boolean);
+  if (codes.length === 0) return tr('languages.usage', { known });
+  if (codes.length === 1 && codes[0] === 'all') {
+    await store.setChatSettings(chat, { languages: null });
+    return tr('languages.all');
+  }
+  const unknown = codes.find((c) => !(ALERT_LANGUAGES as readonly string[]).includes(c));
+  if (unknown !== undefined) return tr('languages.unknown', { code: unknown, known });
+  const languages = [...new Set(codes)];
+  await store.setChatSettings(chat, { languages });
+  return tr('languages.done', { list: languages.join(', ') });
+}
+
+/** /lang en|ru|kk|ar|auto — answered in the language just chosen. */
+async function answerLang(argument: string, chat: string, store: BotStore, languageCode: string | null): Promise<string> {
+  const code = argument.toLowerCase();
+  if (code === 'auto') {
+    await store.setChatSettings(chat, { language: null });
+    return t(localeOf(languageCode), 'lang.auto');
+  }
+  if (!isLocale(code)) return t(localeOf(languageCode), 'lang.usage');
+  await store.setChatSettings(chat, { language: code });
+  return t(code, 'lang.done');
+}
+
+/** What /list shows after the watchlists: mute, quiet hours, languages, topic. */
+function listFooter(tr: Translate, record: ChatRecord | null, now: number): string[] {
+  if (!record) return [];
+  const lines: string[] = [];
+  if (record.mutedUntil !== null && record.mutedUntil > now) {
+    lines.push(tr('list.muted', { time: record.mutedUntil >= Number.MAX_SAFE_INTEGER ? '/unmute' : `${new Date(record.mutedUntil).toISOString().slice(0, 16).replace('T', ' ')} UTC` }));
+  }
+  if (record.quiet) lines.push(tr('list.quiet', { from: clock(record.quiet.from), to: clock(record.quiet.to), zone: record.quiet.zone }));
+  if (record.languages) lines.push(tr('list.languages', { list: record.languages.join(', ') }));
+  if (record.threadId !== null) lines.push(tr('list.topic'));
+  return lines;
 }
 
 /** Answers one command; null for text that is not a command (the bot stays silent). */
@@ -93,92 +173,125 @@ export async function answerCommand(input: CommandInput, store: BotStore, config
   const command = parseCommand(input.text);
   if (!command) return null;
   const chat = input.chat.id;
+  const languageCode = input.languageCode ?? null;
+  let record = await store.getChat(chat);
+  // The chat's app language is remembered for what the bot says unasked (digests).
+  if (record && languageCode !== null && record.appLanguage !== languageCode && input.chat.kind === 'private') {
+    await store.setChatSettings(chat, { appLanguage: languageCode });
+  }
+  const tr = translator(chatLocale(record, languageCode));
   if (ADMIN_COMMANDS.has(command.name)) {
-    if (input.userId === null || !config.admins.includes(input.userId)) return "This command is for the bot's administrators.";
-    return answerAdmin(command.name, store, config, now);
+    if (input.userId === null || !config.admins.includes(input.userId)) return tr('adminOnly');
+    return answerAdmin(tr, command.name, store, config, now);
   }
-  if (CHANGES.has(command.name) && input.chat.kind !== 'private' && !(await input.isChatAdmin())) {
-    return 'Only the administrators of this chat can change what it receives.';
-  }
+  if (CHANGES.has(command.name) && input.chat.kind !== 'private' && !(await input.isChatAdmin())) return tr('chatAdminOnly');
+  const ensureChat = async (): Promise<ChatRecord> => {
+    if (record?.active) return record;
+    record = await store.upsertChat(chat, input.chat.kind, now);
+    if (languageCode !== null && input.chat.kind === 'private') await store.setChatSettings(chat, { appLanguage: languageCode });
+    return record;
+  };
+  // A subscription made in a forum topic sends the chat's alerts into that topic.
+  const followTopic = async (): Promise<boolean> => {
+    const threadId = input.threadId ?? null;
+    if ((record?.threadId ?? null) !== threadId) await store.setChatSettings(chat, { threadId });
+    return threadId !== null;
+  };
   const presets = [...config.watchlists.keys()].sort();
   switch (command.name) {
     case 'start':
-      await store.upsertChat(chat, input.chat.kind, now);
-      return `${HELP}\n\nStart with /presets.`;
+      await ensureChat();
+      return `${tr('help')}\n\n${tr('start.next')}`;
     case 'help':
-      return HELP;
+      return tr('help');
     case 'presets':
-      return presets.length > 0 ? `Presets:\n${presets.map((p) => `• <b>${escapeHtml(p)}</b>`).join('\n')}\n\nFollow one with /subscribe <i>name</i>.` : 'No presets are installed.';
+      return presets.length > 0 ? tr('presets.list', { list: html(presets.map((p) => `• <b>${escapeHtml(p)}</b>`).join('\n')) }) : tr('presets.none');
     case 'subscribe': {
       if (!config.watchlists.has(command.argument)) {
-        return `No preset named “${escapeHtml(command.argument)}”. Presets: ${presets.map((p) => `<b>${escapeHtml(p)}</b>`).join(', ')}.`;
+        return tr('subscribe.unknown', { name: command.argument, list: html(presets.map((p) => `<b>${escapeHtml(p)}</b>`).join(', ')) });
       }
-      await store.upsertChat(chat, input.chat.kind, now);
+      await ensureChat();
       const existing = await store.chatWatchlists(chat);
-      if (existing.some((w) => w.preset === command.argument)) return `Already following <b>${escapeHtml(command.argument)}</b>.`;
-      if (existing.length >= limits.maxWatchlists) return `A chat can have ${limits.maxWatchlists} watchlists; remove one with /unwatch first.`;
+      if (existing.some((w) => w.preset === command.argument)) return tr('subscribe.already', { name: command.argument });
+      if (existing.length >= limits.maxWatchlists) return tr('watchlists.full', { max: limits.maxWatchlists });
       await store.addChatWatchlist(chat, { preset: command.argument }, now);
-      return `Following <b>${escapeHtml(command.argument)}</b>. Alerts will arrive here.`;
+      return tr((await followTopic()) ? 'subscribe.doneTopic' : 'subscribe.done', { name: command.argument });
     }
     case 'unsubscribe': {
       const found = (await store.chatWatchlists(chat)).find((w) => w.preset === command.argument);
-      if (!found) return `Not following “${escapeHtml(command.argument)}”. See /list.`;
+      if (!found) return tr('unsubscribe.unknown', { name: command.argument });
       await store.removeChatWatchlist(chat, found.id);
-      return `Stopped following <b>${escapeHtml(command.argument)}</b>.`;
+      return tr('unsubscribe.done', { name: command.argument });
     }
     case 'watch': {
       const query = command.argument;
-      if (!query) return 'Give a query, e.g. <code>/watch almaty AND protest*</code>.';
-      if ([...query].length > limits.maxQueryLength) return `A query can be ${limits.maxQueryLength} characters at most.`;
+      if (!query) return tr('watch.usage');
+      if ([...query].length > limits.maxQueryLength) return tr('watch.tooLong', { max: limits.maxQueryLength });
       try {
         compileWatchlist('check', query, config.entities);
       } catch (error) {
-        if (error instanceof QueryError) return `That query does not parse: ${escapeHtml(error.reason)} at position ${error.position}.`;
+        if (error instanceof QueryError) return tr('watch.parseError', { reason: error.reason, position: error.position });
         throw error;
       }
-      await store.upsertChat(chat, input.chat.kind, now);
+      await ensureChat();
       const existing = await store.chatWatchlists(chat);
-      if (existing.length >= limits.maxWatchlists) return `A chat can have ${limits.maxWatchlists} watchlists; remove one with /unwatch first.`;
+      if (existing.length >= limits.maxWatchlists) return tr('watchlists.full', { max: limits.maxWatchlists });
       await store.addChatWatchlist(chat, { query }, now);
-      return `Watching <code>${escapeHtml(query)}</code>. See /list.`;
+      await followTopic();
+      return tr('watch.done', { query });
     }
     case 'unwatch': {
       const n = Number(command.argument);
       const list = await store.chatWatchlists(chat);
       const target = Number.isInteger(n) && n >= 1 ? list[n - 1] : undefined;
-      if (!target) return `Give the number of a watchlist from /list (1–${Math.max(1, list.length)}).`;
+      if (!target) return tr('unwatch.usage', { max: Math.max(1, list.length) });
       await store.removeChatWatchlist(chat, target.id);
-      return `Removed ${describe(target, n)}`;
+      return tr('unwatch.done', { what: html(describe(tr, target, n)) });
     }
     case 'list': {
       const list = await store.chatWatchlists(chat);
-      const record = await store.getChat(chat);
-      const muted = record?.mutedUntil != null && record.mutedUntil > now ? `\n\nMuted until ${new Date(record.mutedUntil).toISOString().slice(0, 16).replace('T', ' ')} UTC.` : '';
-      return list.length > 0 ? `Your watchlists:\n${list.map((w, i) => describe(w, i + 1)).join('\n')}${muted}` : 'No watchlists yet: /presets, /subscribe or /watch.';
+      const footer = listFooter(tr, record, now);
+      const body = list.length > 0 ? `${tr('list.header')}\n${list.map((w, i) => describe(tr, w, i + 1)).join('\n')}` : tr('list.empty');
+      return footer.length > 0 ? `${body}\n\n${footer.join('\n')}` : body;
     }
     case 'mute': {
-      await store.upsertChat(chat, input.chat.kind, now);
+      await ensureChat();
       if (!command.argument) {
         await store.setMutedUntil(chat, Number.MAX_SAFE_INTEGER);
-        return 'Muted until /unmute.';
+        return tr('mute.forever');
       }
       const ms = parseDuration(command.argument);
-      if (ms === null) return 'Give a duration such as 30m, 2h or 1d.';
+      if (ms === null || ms <= 0 || ms > MAX_MUTE_MS) return tr('mute.usage');
       await store.setMutedUntil(chat, now + ms);
-      return `Muted for ${escapeHtml(command.argument)}.`;
+      return tr('mute.done', { duration: command.argument });
     }
     case 'unmute':
       await store.setMutedUntil(chat, null);
-      return 'Alerts resume.';
+      return tr('unmute.done');
     case 'digest': {
       const period = command.argument.toLowerCase();
-      if (period !== 'off' && period !== 'hourly' && period !== 'daily') return 'Say /digest off, /digest hourly or /digest daily.';
-      await store.upsertChat(chat, input.chat.kind, now);
+      if (period !== 'off' && period !== 'hourly' && period !== 'daily') return tr('digest.usage');
+      await ensureChat();
       await store.setDigest(chat, period, now);
-      return period === 'off' ? 'Alerts come one by one again.' : `Alerts now come as one ${period} digest.`;
+      return tr(period === 'off' ? 'digest.off' : period === 'hourly' ? 'digest.hourly' : 'digest.daily');
+    }
+    case 'quiet':
+      if (!command.argument) return tr('quiet.usage');
+      return answerQuiet(tr, command.argument, chat, await ensureChat(), store, config);
+    case 'languages':
+      await ensureChat();
+      return answerLanguages(tr, command.argument, chat, store);
+    case 'lang':
+      await ensureChat();
+      return answerLang(command.argument, chat, store, languageCode);
+    case 'why': {
+      if (!isLink(command.argument)) return tr('why.usage');
+      const traces = await store.traceLinks(linkVariants(command.argument));
+      const watchlists = compileChatWatchlists(await store.chatWatchlists(chat), config);
+      return whyAnswer(traces, { tr, config, now, chat: record, watchlists });
     }
     default:
-      return `Unknown command /${escapeHtml(command.name)}. /help lists them.`;
+      return tr('unknown', { name: command.name });
   }
 }
 
@@ -208,13 +321,14 @@ const TEMPLATES = ['full', 'compact'] as const;
 const UPDATES = ['edit', 'reply', 'silent'] as const;
 
 /** The /settings message for a chat: its template and update mode, as buttons to change them. */
-export function settingsMessage(settings: Pick<ChatSettings, 'template' | 'updates'>): { html: string; keyboard: Keyboard } {
+export function settingsMessage(settings: Pick<ChatSettings, 'template' | 'updates'>, tr: Translate = translator('en')): { html: string; keyboard: Keyboard } {
   const mark = (on: boolean, label: string) => (on ? `✓ ${label}` : label);
+  const valueOf = (value: (typeof TEMPLATES)[number] | (typeof UPDATES)[number]) => tr(`settings.value.${value}`);
   return {
-    html: '<b>Settings</b>\nTemplate: how alerts look (full: with summary; compact: title and link).\nUpdates: what later reports of a story do to its alert.',
+    html: tr('settings.text'),
     keyboard: [
-      TEMPLATES.map((t) => ({ text: mark(settings.template === t, `template: ${t}`), callback_data: `set:template:${t}` })),
-      UPDATES.map((u) => ({ text: mark(settings.updates === u, `updates: ${u}`), callback_data: `set:updates:${u}` })),
+      TEMPLATES.map((v) => ({ text: mark(settings.template === v, unescapeHtml(tr('settings.template', { value: valueOf(v) }))), callback_data: `set:template:${v}` })),
+      UPDATES.map((v) => ({ text: mark(settings.updates === v, unescapeHtml(tr('settings.updates', { value: valueOf(v) }))), callback_data: `set:updates:${v}` })),
     ],
   };
 }

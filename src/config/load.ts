@@ -10,6 +10,7 @@ import { QueryError } from '../match/query.js';
 import { buildEntityTable, type EntityTable } from '../match/entities.js';
 import { compileWatchlist, Matcher, type Watchlist } from '../match/matcher.js';
 import { BUNDLED_CONFIG_DIR } from './paths.js';
+import type { QuietHours } from '../store/store.js';
 import { ConfigSchema, type RawConfig } from './schema.js';
 
 export interface FeedConfig {
@@ -29,6 +30,12 @@ export interface ChannelConfig {
   linkPreview: boolean;
   /** a subscriber's digest period; config channels get alerts one by one */
   digest?: 'off' | 'hourly' | 'daily';
+  /** the languages its alerts may be in; null or absent: every language */
+  languages?: readonly string[] | null;
+  /** a subscriber's quiet hours */
+  quiet?: QuietHours | null;
+  /** the language a story's alert here is best in: a pending alert in another is redone from a report in it */
+  preferredLanguage?: string | null;
 }
 
 export interface Config {
@@ -296,6 +303,8 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       updates: c.updates,
       template: c.template,
       linkPreview: c.link_preview,
+      languages: c.languages ?? null,
+      preferredLanguage: c.languages?.[0] ?? null,
     })),
     admins: raw.admins.map(String),
     bot: {

@@ -65,6 +65,11 @@ export const ChannelSchema = z.strictObject({
   template: z.enum(['full', 'compact']).default('full'),
   /** whether Telegram shows a preview of the article's link */
   link_preview: z.boolean().default(false),
+  /** only items in these languages alert here (ISO 639-1 codes); absent: every language */
+  languages: z
+    .array(z.string().regex(/^[a-z]{2,3}$/u, { message: 'a language code such as ar, ru, kk or en' }))
+    .min(1, { message: 'name at least one language, or leave languages out' })
+    .optional(),
 });
 
 export const ConfigSchema = z.strictObject({

@@ -76,6 +76,12 @@ async function settle(store: Store, row: OutboxRow, outcome: SendOutcome, log: L
       await store.deactivateChat(row.chat, outcome.reason, now);
       log.error({ ...context, reason: outcome.reason }, 'chat no longer reachable; alert dropped and the chat deactivated');
       return null;
+    case 'moved':
+      // Everything of the chat moves to its new id, this row too, due at once.
+      await store.moveChat(row.chat, outcome.to, now);
+      await store.markRetry(row.id, outcome.reason, now);
+      log.warn({ ...context, to: outcome.to }, 'group upgraded to a supergroup; its alerts and subscriptions moved to the new id');
+      return null;
     case 'rejected':
       await store.markFailed(row.id, outcome.reason, now);
       log.error({ ...context, reason: outcome.reason }, 'Telegram rejected the alert');
@@ -93,6 +99,8 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
   const pausedUntil = new Map<string, number>();
   // Chats that answered "gone" in this drain: their other rows fail without asking again.
   const gone = new Set<string>();
+  // Chats that moved in this drain: their rows read before the move are read again under the new id.
+  const moved = new Set<string>();
   // Sends keep to a schedule, one slot per interval, so that the time a send takes does not slow
   // the rate: the sender runs close to the limit without exceeding it. A send takes a network
   // round trip, longer than the interval, so several are in flight at once, never two to one chat.
@@ -123,9 +131,10 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
     else if (outcome.kind === 'retry') {
       report.retried++;
       if (outcome.rateLimited) report.rateLimited++;
-    } else report.failed++;
+    } else if (outcome.kind !== 'moved') report.failed++;
     if (delay !== null) pausedUntil.set(destination, Date.now() + delay);
     else if (outcome.kind === 'gone') gone.add(row.chat);
+    else if (outcome.kind === 'moved') moved.add(row.chat);
     // Telegram's per-chat limits: about one message a second to a person, 20 a minute to a group.
     else pausedUntil.set(destination, Math.max(pausedUntil.get(destination) ?? 0, sentAt + perChatIntervalMs(row.chat, sink)));
   };
@@ -138,6 +147,7 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
       if (signal?.aborted || Date.now() >= deadline || !stillSender()) break;
       const destination = destinationKey(row.chat, row.threadId);
       if ((settledAt.get(row.id) ?? -1) >= fetchedAt) continue;
+      if (moved.has(row.chat)) continue;
       if (busy.has(destination) || (pausedUntil.get(destination) ?? 0) > Date.now()) continue;
       if (gone.has(row.chat)) {
         await store.markFailed(row.id, 'the chat is gone', Date.now());

@@ -20,6 +20,8 @@ export type SendOutcome =
   | { kind: 'retry'; reason: string; afterMs: number | null; rateLimited?: boolean }
   /** the chat is gone for us: blocked, kicked, deleted, no rights */
   | { kind: 'gone'; reason: string }
+  /** the group became a supergroup with a new id (Telegram's migrate_to_chat_id): send there */
+  | { kind: 'moved'; reason: string; to: string }
   /** Telegram refused this message and will refuse it again */
   | { kind: 'rejected'; reason: string };
 

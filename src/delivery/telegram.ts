@@ -103,6 +103,8 @@ export function classify(error: unknown): SendOutcome {
       return { kind: 'retry', reason, afterMs: typeof retryAfter === 'number' ? retryAfter * 1000 : null, rateLimited: true };
     }
     if (error.code >= 500) return { kind: 'retry', reason, afterMs: null };
+    const migrateTo = error.parameters?.migrate_to_chat_id;
+    if (typeof migrateTo === 'number') return { kind: 'moved', reason, to: String(migrateTo) };
     const description = error.description.toLowerCase();
     if (error.code === 403 || CHAT_GONE.some((text) => description.includes(text))) return { kind: 'gone', reason };
     return { kind: 'rejected', reason };

@@ -357,6 +357,16 @@ interface DocumentWords {
   readonly positions: Map<string, number[]>;
 }
 
+/** At most this many forms are noted for an item that matched nothing. */
+const PRESENT_NOTED = 40;
+
+function notePresent(positions: ReadonlyMap<string, number[]>, present: string[]): void {
+  for (const form of positions.keys()) {
+    if (present.length >= PRESENT_NOTED) return;
+    present.push(form);
+  }
+}
+
 /** Whether `node` can only hold when at least one of its positive terms occurs. */
 function needsATerm(node: QueryNode): boolean {
   switch (node.kind) {
@@ -520,8 +530,11 @@ export class Matcher {
     }
   }
 
-  /** Every watchlist the item matches, in the order they were given. */
-  match(title: string, text = ''): WatchlistMatch[] {
+  /**
+   * Every watchlist the item matches, in the order they were given. When nothing matches and
+   * `present` is given, it receives the item's word forms some query asks about (for /why).
+   */
+  match(title: string, text = '', present?: string[]): WatchlistMatch[] {
     const found: DocumentWords = {
       number: (this.documents = (this.documents % 0xffffffff) + 1),
       candidates: [],
@@ -534,7 +547,10 @@ export class Matcher {
     this.indexWords(titleWords, 0, found);
     this.indexWords(foldWords(text), titleLength + FIELD_GAP, found);
     const { candidates, positions, prefixes } = found;
-    if (candidates.length === 0) return [];
+    if (candidates.length === 0) {
+      if (present) notePresent(positions, present);
+      return [];
+    }
     const evaluation = new DocumentEvaluation(createIndex(positions, titleLength), prefixes);
     const matches: WatchlistMatch[] = [];
     for (const index of candidates.length > 1 ? Int32Array.from(candidates).sort() : candidates) {
@@ -544,6 +560,7 @@ export class Matcher {
       const result = evaluation.evaluate(watchlist.ast);
       if (result.ok) matches.push(evaluation.toMatch(watchlist.name, result.occurrences));
     }
+    if (matches.length === 0 && present) notePresent(positions, present);
     return matches;
   }
 }

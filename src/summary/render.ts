@@ -42,6 +42,11 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;').replace(/"/gu, '&quot;');
 }
 
+/** Escaped HTML back to its text (for places that take plain text, such as button labels). */
+export function unescapeHtml(text: string): string {
+  return text.replace(/&lt;/gu, '<').replace(/&gt;/gu, '>').replace(/&quot;/gu, '"').replace(/&amp;/gu, '&');
+}
+
 /** Checked again here, not only at ingestion: whatever reaches an href must be http(s). */
 function safeHref(link: string | null): string | null {
   return safeLink(link, null);

@@ -31,3 +31,15 @@ export function guessLanguage(text: string): string | null {
   if (cyrillic >= latin) return kazakh / cyrillic > 0.01 ? 'kk' : 'ru';
   return 'en';
 }
+
+/** "ru-RU" → "ru": the part of a language tag destinations are chosen by. */
+export function primaryLanguage(tag: string): string {
+  return (tag.toLowerCase().split(/[-_]/u)[0] ?? '').trim();
+}
+
+/** Whether an item in `language` may alert a destination that takes `accepted` (null: every language). */
+export function acceptsLanguage(accepted: readonly string[] | null | undefined, language: string | null): boolean {
+  // An item whose language cannot be told is let through: a missed alert is the worse failure.
+  if (!accepted || language === null) return true;
+  return accepted.includes(primaryLanguage(language));
+}

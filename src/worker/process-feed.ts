@@ -11,7 +11,7 @@ import { extractive } from '../summary/llm.js';
 import { emptyFeedBatch, type FeedBatch } from '../store/store.js';
 import type { FeedContext, FeedCounts, FeedJob } from './feed/context.js';
 import { freshItems, type NewItem } from './feed/fresh.js';
-import { renderAlerts, pendingDestinations, updateStoryAlerts } from './feed/render.js';
+import { preferLanguage, renderAlerts, pendingDestinations, updateStoryAlerts } from './feed/render.js';
 import { matchAndRoute, type Destination } from './feed/route.js';
 import { fingerprint } from '../dedup/fingerprint.js';
 import { assignStory } from './feed/story.js';
@@ -95,6 +95,7 @@ export async function decideStories(prepared: PreparedFeed): Promise<FeedOutcome
     const step = await assignStory(ctx, entry);
     updateStoryAlerts(ctx, step, entry);
     const pending = pendingDestinations(step.story, destinations);
+    if (pending.length < destinations.length) await preferLanguage(ctx, entry, step.story, destinations.filter((d) => !pending.includes(d)));
     if (pending.length === 0) {
       entry.record.decision = 'folded';
       ctx.counts.folded++;

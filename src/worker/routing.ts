@@ -6,6 +6,7 @@ import { compileChatWatchlists } from '../bot/commands.js';
 import type { ChannelConfig, Config } from '../config/load.js';
 import { Matcher } from '../match/matcher.js';
 import type { SubscriptionStore } from '../store/store.js';
+import { primaryLanguage } from '../text/language.js';
 
 export interface Routing {
   matcher: Matcher;
@@ -20,10 +21,20 @@ export function configRouting(config: Config): Routing {
   return { matcher: config.matcher, channels: config.channels, labels: new Map() };
 }
 
+/** A config channel whose group Telegram moved (upgraded to a supergroup) goes to where it moved. */
+function followMoves(channels: readonly ChannelConfig[], moves: ReadonlyMap<string, string>): ChannelConfig[] {
+  if (moves.size === 0) return [...channels];
+  return channels.map((c) => {
+    const to = moves.get(c.chat);
+    return to === undefined ? c : { ...c, chat: to };
+  });
+}
+
 /** The config's routing plus the active, unmuted subscriptions at `now`. */
 export async function buildRouting(config: Config, store: SubscriptionStore, now: number): Promise<Routing> {
   const rows = await store.activeWatchlists(now);
-  if (rows.length === 0) return configRouting(config);
+  const moves = await store.chatMoves();
+  if (rows.length === 0) return moves.size === 0 ? configRouting(config) : { ...configRouting(config), channels: followMoves(config.channels, moves) };
   const compiled = compileChatWatchlists(rows, config);
   const settings = await store.chatSettings();
   const byChat = new Map<string, string[]>();
@@ -32,18 +43,26 @@ export async function buildRouting(config: Config, store: SubscriptionStore, now
     byChat.set(chat, [...(byChat.get(chat) ?? []), watchlist.name]);
     labels.set(watchlist.name, label);
   }
-  const subscribers: ChannelConfig[] = [...byChat].map(([chat, watchlists]) => ({
-    chat,
-    threadId: null,
-    watchlists,
-    updates: settings.get(chat)?.updates ?? 'edit',
-    template: settings.get(chat)?.template ?? 'full',
-    linkPreview: false,
-    digest: settings.get(chat)?.digest ?? 'off',
-  }));
+  const subscribers: ChannelConfig[] = [...byChat].map(([chat, watchlists]) => {
+    const chatSettings = settings.get(chat);
+    const spoken = chatSettings?.language ?? chatSettings?.appLanguage ?? null;
+    return {
+      chat,
+      threadId: chatSettings?.threadId ?? null,
+      watchlists,
+      updates: chatSettings?.updates ?? 'edit',
+      template: chatSettings?.template ?? 'full',
+      linkPreview: false,
+      digest: chatSettings?.digest ?? 'off',
+      languages: chatSettings?.languages ?? null,
+      quiet: chatSettings?.quiet ?? null,
+      // The story's alert is best in the chat's first chosen language, else in the one it speaks.
+      preferredLanguage: chatSettings?.languages?.[0] ?? (spoken !== null ? primaryLanguage(spoken) : null),
+    };
+  });
   return {
     matcher: new Matcher([...config.watchlists.values(), ...compiled.map((c) => c.watchlist)]),
-    channels: [...config.channels, ...subscribers],
+    channels: [...followMoves(config.channels, moves), ...subscribers],
     labels,
   };
 }

@@ -89,7 +89,7 @@ describe('bot commands', () => {
     expect(await queueDueDigests(store, NOW + 61 * 60_000)).toBe(1);
     const [digest] = await store.dueOutbox(NOW + 61 * 60_000, 10);
     expect(digest?.kind).toBe('digest');
-    expect(digest?.html).toMatch(/^<b>Digest<\/b> · 2 stories\n\n<b>Protesters storm Almaty city hall<\/b>\n<a href="https:\/\/f.test\/1">Wire<\/a>\n\n<b>Explosions/u);
+    expect(digest?.html).toMatch(/^<b>Digest · 2 stories<\/b>\n\n<b>Protesters storm Almaty city hall<\/b>\n<a href="https:\/\/f.test\/1">Wire<\/a>\n\n<b>Explosions/u);
     expect(await queueDueDigests(store, NOW + 200 * 60_000)).toBe(0); // nothing new
   });
 
@@ -107,7 +107,7 @@ describe('bot commands', () => {
     expect(await say('/mute 2h')).toBe('Muted for 2h.');
     expect((await buildRouting(config, store, NOW)).channels).toEqual([]);
     expect((await buildRouting(config, store, NOW + 3 * 3600_000)).channels.map((c) => c.chat)).toEqual(['1001']);
-    expect(await say('/mute soon')).toBe('Give a duration such as 30m, 2h or 1d.');
+    expect(await say('/mute soon')).toBe('Give a duration such as 30m, 2h or 1d (at most a year).');
     await say('/mute');
     await say('/unmute');
     expect((await buildRouting(config, store, NOW)).channels.map((c) => c.chat)).toEqual(['1001']);
@@ -158,7 +158,7 @@ describe('Bot', () => {
 
   it('announces its commands', async () => {
     await bot().announceCommands();
-    expect(telegram.commands).toEqual(['presets', 'subscribe', 'unsubscribe', 'watch', 'unwatch', 'list', 'mute', 'unmute', 'digest', 'settings', 'help']);
+    expect(telegram.commands).toEqual(['presets', 'subscribe', 'unsubscribe', 'watch', 'unwatch', 'list', 'mute', 'unmute', 'digest', 'quiet', 'languages', 'lang', 'why', 'settings', 'help']);
   });
 
   it('/settings shows buttons that change the template and update mode, for admins only in groups', async () => {

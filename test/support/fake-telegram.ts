@@ -76,8 +76,12 @@ export class FakeTelegram {
   readonly callbackAnswers: string[] = [];
   /** the webhook the bot registered, if any */
   webhook: { url: string; secret: string | null } | null = null;
-  /** the commands the bot announced with setMyCommands */
+  /** the commands the bot announced with setMyCommands (the menu for every language) */
   commands: string[] = [];
+  /** every menu announced, by language_code ('' for the default one): command → description */
+  readonly menus = new Map<string, Array<{ command: string; description: string }>>();
+  /** groups Telegram upgraded to supergroups: sends to the old id answer 400 with migrate_to_chat_id */
+  readonly migrated = new Map<string, string>();
   /** long-polling getUpdates calls waiting for an update */
   private readonly updateWaiters = new Set<() => void>();
   /** per group: the user ids getChatMember calls administrators */
@@ -100,8 +104,11 @@ export class FakeTelegram {
     this.rate = { messages, windowMs, sent: [] };
   }
 
-  /** A user sends `text` to the bot in `chat` (a private chat when the chat id is the user's). */
-  userSays(chat: { id: number; type: 'private' | 'group' | 'supergroup' }, userId: number, text: string): void {
+  /**
+   * A user sends `text` to the bot in `chat` (a private chat when the chat id is the user's), from
+   * an app in `languageCode`, in forum topic `topic` when given.
+   */
+  userSays(chat: { id: number; type: 'private' | 'group' | 'supergroup' }, userId: number, text: string, options: { languageCode?: string; topic?: number } = {}): void {
     queueMicrotask(() => this.wakeUpdateWaiters());
     const update_id = this.nextUpdateId++;
     this.updates.push({
@@ -109,11 +116,27 @@ export class FakeTelegram {
       message: {
         message_id: 10_000 + update_id,
         date: Math.floor(Date.now() / 1000),
-        chat: chat.type === 'private' ? { id: chat.id, type: 'private', first_name: `user${userId}` } : { id: chat.id, type: chat.type, title: `group ${chat.id}` },
-        from: { id: userId, is_bot: false, first_name: `user${userId}` },
+        chat: chat.type === 'private' ? { id: chat.id, type: 'private', first_name: `user${userId}` } : { id: chat.id, type: chat.type, title: `group ${chat.id}`, ...(options.topic !== undefined ? { is_forum: true } : {}) },
+        from: { id: userId, is_bot: false, first_name: `user${userId}`, ...(options.languageCode !== undefined ? { language_code: options.languageCode } : {}) },
         text,
+        ...(options.topic !== undefined ? { message_thread_id: options.topic, is_topic_message: true } : {}),
         ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.split(/\s/u)[0]?.length ?? 0 }] } : {}),
       },
+    });
+  }
+
+  /**
+   * Telegram upgrades group `from` to supergroup `to`: sends to `from` answer 400 with
+   * migrate_to_chat_id; with `announce`, the bot also gets the service message in the old group.
+   */
+  migrate(from: number, to: number, announce = false): void {
+    this.migrated.set(String(from), String(to));
+    if (!announce) return;
+    queueMicrotask(() => this.wakeUpdateWaiters());
+    const update_id = this.nextUpdateId++;
+    this.updates.push({
+      update_id,
+      message: { message_id: 10_000 + update_id, date: Math.floor(Date.now() / 1000), chat: { id: from, type: 'group', title: `group ${from}` }, from: { id: 1, is_bot: false, first_name: 'admin' }, migrate_to_chat_id: to },
     });
   }
 
@@ -186,6 +209,8 @@ export class FakeTelegram {
             }
             const chat = String(body.chat_id);
             if (this.blocked.has(chat)) return error(403, 'Forbidden: bot was blocked by the user');
+            const movedTo = this.migrated.get(chat);
+            if (movedTo !== undefined) return error(400, 'Bad Request: group chat was upgraded to a supergroup chat', { migrate_to_chat_id: Number(movedTo) });
             if (this.rate) {
               const now = performance.now();
               const sent = this.rate.sent.filter((t) => t > now - this.rate!.windowMs);
@@ -242,9 +267,15 @@ export class FakeTelegram {
           case 'answerCallbackQuery':
             this.callbackAnswers.push(typeof body.text === 'string' ? body.text : '');
             return reply(200, { ok: true, result: true }, method, body);
-          case 'setMyCommands':
-            this.commands = Array.isArray(body.commands) ? (body.commands as Array<{ command: string }>).map((c) => c.command) : [];
+          case 'setMyCommands': {
+            const commands = Array.isArray(body.commands) ? (body.commands as Array<{ command: string; description: string }>) : [];
+            const invalid = commands.find((c) => !/^[a-z0-9_]{1,32}$/u.test(c.command) || [...c.description].length < 1 || [...c.description].length > 256);
+            if (invalid) return error(400, 'Bad Request: BOT_COMMAND_INVALID');
+            const language = typeof body.language_code === 'string' ? body.language_code : '';
+            this.menus.set(language, commands.map(({ command, description }) => ({ command, description })));
+            if (language === '') this.commands = commands.map((c) => c.command);
             return reply(200, { ok: true, result: true }, method, body);
+          }
           case 'getChatMember': {
             const isAdmin = this.admins.get(String(body.chat_id))?.has(Number(body.user_id)) ?? false;
             const user = { id: Number(body.user_id), is_bot: false, first_name: 'user' };

@@ -68,7 +68,7 @@ export async function freshItems(ctx: FeedContext): Promise<NewItem[]> {
     .filter(([key]) => !known.has(key))
     .map(([key, item]) => {
       const at = publishedAt(item, now);
-      const record: ItemRecord = { key, title: item.title, link: item.link, publishedAt: at, decision: 'no-match', watchlists: [], story: null, contentHash: contentHash(item) };
+      const record: ItemRecord = { key, title: item.title, link: item.link, publishedAt: at, decision: 'no-match', watchlists: [], story: null, contentHash: contentHash(item), language: item.language };
       return { key, item, record, at };
     })
     .sort((a, b) => a.at - b.at);

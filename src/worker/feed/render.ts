@@ -5,6 +5,8 @@
 import { destinationKey, type FeedBatch, type OutboxMessage } from '../../store/store.js';
 import { MESSAGE_LIMIT, renderHtml, renderReply, renderStoryUpdate, renderText, UPDATE_ROOM, type Alert, type OtherReport, type RenderOptions } from '../../summary/render.js';
 import type { Summary } from '../../summary/summarize.js';
+import { inQuietHours } from '../../delivery/quiet.js';
+import { primaryLanguage } from '../../text/language.js';
 import type { FeedContext } from './context.js';
 import type { NewItem } from './fresh.js';
 import type { Destination } from './route.js';
@@ -27,7 +29,7 @@ export function otherOutlets(story: BatchStory, alerting: string | null = story.
 }
 
 /** Rewrites a pending outbox row; a later rewrite of the same row in this batch replaces an earlier one. */
-function rewrite(batch: FeedBatch, id: number, content: { html: string; text: string }): void {
+function rewrite(batch: FeedBatch, id: number, content: FeedBatch['outboxRewrites'][number] | { html: string; text: string }): void {
   const earlier = batch.outboxRewrites.find((r) => r.id === id);
   if (earlier) Object.assign(earlier, content);
   else batch.outboxRewrites.push({ id, ...content });
@@ -77,30 +79,50 @@ export function pendingDestinations(story: BatchStory, destinations: Destination
   return destinations.filter((d) => !story.destinations.has(destinationKey(d.channel.chat, d.channel.threadId)));
 }
 
+/** One summary per distinct set of matched words, made once however many destinations share it. */
+function summaries(ctx: FeedContext, entry: NewItem): (forms: ReadonlySet<string>) => Promise<Summary> {
+  const made = new Map<string, Promise<Summary>>();
+  return (forms) => {
+    const key = [...forms].sort().join('\u0000');
+    let summary = made.get(key);
+    if (!summary) made.set(key, (summary = ctx.summarizer.summarize(entry.item, forms, ctx.config.summary.length)));
+    return summary;
+  };
+}
+
+/** The item as a destination's alert, and the options it is rendered with. */
+async function alertFor(ctx: FeedContext, entry: NewItem, destination: Destination, summaryFor: (forms: ReadonlySet<string>) => Promise<Summary>): Promise<{ alert: Alert; options: RenderOptions }> {
+  const { channel, watchlists, forms } = destination;
+  const labels = [...new Set(watchlists.map((name) => ctx.routing.labels.get(name) ?? name))];
+  const alert: Alert = { summary: await summaryFor(forms), source: ctx.source, link: entry.item.link, time: new Date(entry.at), watchlists: labels, matchedForms: forms, language: entry.item.language };
+  // Room is left for what a later edit adds: the breaking mark and «also reported by».
+  const options: RenderOptions = { template: channel.template, timeZone: ctx.config.summary.timeZone, now: new Date(ctx.now), maxLength: MESSAGE_LIMIT - UPDATE_ROOM };
+  return { alert, options };
+}
+
+/** Whether the destination takes the story's alert as one line of a digest now: it takes digests, or it is in its quiet hours. */
+function heldForDigest(channel: Destination['channel'], story: BatchStory, now: number): boolean {
+  if (channel.digest !== undefined && channel.digest !== 'off') return true;
+  if (!channel.quiet || !inQuietHours(channel.quiet, now)) return false;
+  return !(channel.quiet.breaking && story.breaking);
+}
+
 /**
  * Queues the story's alert for each destination that does not have it: summarised around the
  * words *that destination's* watchlists matched (one summary per distinct set of words), as a
- * message or as a line of the chat's digest.
+ * message or as a line of the chat's digest (digests, quiet hours).
  */
 export async function renderAlerts(ctx: FeedContext, entry: NewItem, story: BatchStory, pending: Destination[]): Promise<void> {
   const { item } = entry;
-  const { config, batch, routing } = ctx;
-  const summaries = new Map<string, Promise<Summary>>();
-  const summaryFor = (forms: ReadonlySet<string>) => {
-    const key = [...forms].sort().join('\u0000');
-    let summary = summaries.get(key);
-    if (!summary) summaries.set(key, (summary = ctx.summarizer.summarize(item, forms, config.summary.length)));
-    return summary;
-  };
-  for (const { channel, watchlists, forms } of pending) {
-    const labels = [...new Set(watchlists.map((name) => routing.labels.get(name) ?? name))];
-    const alert: Alert = { summary: await summaryFor(forms), source: ctx.source, link: item.link, time: new Date(entry.at), watchlists: labels, matchedForms: forms, language: item.language };
-    // Room is left for what a later edit adds: the breaking mark and «also reported by».
-    const options: RenderOptions = { template: channel.template, timeZone: config.summary.timeZone, now: new Date(ctx.now), maxLength: MESSAGE_LIMIT - UPDATE_ROOM };
-    const destination = destinationKey(channel.chat, channel.threadId);
-    story.destinations.add(destination);
+  const { batch } = ctx;
+  const summaryFor = summaries(ctx, entry);
+  for (const destination of pending) {
+    const { channel } = destination;
+    const { alert, options } = await alertFor(ctx, entry, destination, summaryFor);
+    const key = destinationKey(channel.chat, channel.threadId);
+    story.destinations.add(key);
     ctx.counts.alerts++;
-    if (channel.digest !== undefined && channel.digest !== 'off') {
+    if (heldForDigest(channel, story, ctx.now)) {
       // Collected for the chat's digest: one line per story, sent with the others later.
       const line = { ...options, template: 'compact' as const };
       batch.digestItems.push({ story: story.ref, chat: channel.chat, html: renderHtml(alert, line), text: renderText(alert, line) });
@@ -118,6 +140,38 @@ export async function renderAlerts(ctx: FeedContext, entry: NewItem, story: Batc
       origin: { source: ctx.source, language: item.language },
     };
     batch.outbox.push(message);
-    story.newAlerts.set(destination, { message, base: { html: message.html, text: message.text }, language: item.language });
+    story.newAlerts.set(key, { message, base: { html: message.html, text: message.text }, language: item.language });
+  }
+}
+
+/**
+ * A report in the language a destination prefers, arriving while the story's alert there waits
+ * unsent in another language: the alert is redone from this report (its outlet, summary and
+ * link), with the other outlets, the first one included, named under it.
+ */
+export async function preferLanguage(ctx: FeedContext, entry: NewItem, story: BatchStory, destinations: Destination[]): Promise<void> {
+  const language = entry.item.language === null ? null : primaryLanguage(entry.item.language);
+  if (language === null) return;
+  const summaryFor = summaries(ctx, entry);
+  for (const destination of destinations) {
+    const { channel } = destination;
+    if (channel.preferredLanguage !== language) continue;
+    const key = destinationKey(channel.chat, channel.threadId);
+    const fresh = story.newAlerts.get(key);
+    const waiting = story.alerts.find((a) => a.status === 'pending' && a.chat === channel.chat && a.threadId === channel.threadId);
+    const current = fresh ? fresh.language : waiting ? waiting.language : undefined;
+    if (current === undefined || (current !== null && primaryLanguage(current) === language)) continue;
+    const { alert, options } = await alertFor(ctx, entry, destination, summaryFor);
+    const base = { html: renderHtml(alert, options), text: renderText(alert, options) };
+    const updated = renderStoryUpdate(base, story.breaking, otherOutlets(story, ctx.source), entry.item.language);
+    const origin = { source: ctx.source, language: entry.item.language };
+    if (fresh) {
+      Object.assign(fresh.message, updated, { origin });
+      fresh.base = base;
+      fresh.language = entry.item.language;
+    } else if (waiting) {
+      rewrite(ctx.batch, waiting.outboxId, { ...updated, base, origin });
+      Object.assign(waiting, { baseHtml: base.html, baseText: base.text, source: ctx.source, language: entry.item.language });
+    }
   }
 }

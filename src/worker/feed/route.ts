@@ -4,6 +4,7 @@
 
 import type { ChannelConfig } from '../../config/load.js';
 import type { WatchlistMatch } from '../../match/matcher.js';
+import { acceptsLanguage } from '../../text/language.js';
 import type { FeedContext } from './context.js';
 import type { NewItem } from './fresh.js';
 
@@ -15,10 +16,11 @@ export interface Destination {
   forms: ReadonlySet<string>;
 }
 
-/** The destinations of a match: every channel one of whose watchlists matched. */
-export function destinationsFor(channels: readonly ChannelConfig[], matches: readonly WatchlistMatch[]): Destination[] {
+/** The destinations of a match: every channel one of whose watchlists matched, that takes the item's language. */
+export function destinationsFor(channels: readonly ChannelConfig[], matches: readonly WatchlistMatch[], language: string | null = null): Destination[] {
   const byName = new Map(matches.map((m) => [m.watchlist, m]));
   return channels.flatMap((channel) => {
+    if (!acceptsLanguage(channel.languages, language)) return [];
     const hit = channel.watchlists.flatMap((w) => {
       const match = byName.get(w);
       return match ? [match] : [];
@@ -31,11 +33,15 @@ export function destinationsFor(channels: readonly ChannelConfig[], matches: rea
 /** Matches the item and records which watchlists hit; the destinations it goes to (none: no alert). */
 export function matchAndRoute(ctx: FeedContext, entry: NewItem): Destination[] {
   const { matcher, channels } = ctx.routing;
-  const matches = matcher.match(entry.item.title, entry.item.text);
-  if (matches.length === 0) return [];
+  const present: string[] = [];
+  const matches = matcher.match(entry.item.title, entry.item.text, present);
+  if (matches.length === 0) {
+    if (present.length > 0) entry.record.forms = present;
+    return [];
+  }
   ctx.counts.matched++;
   entry.record.watchlists = matches.map((m) => m.watchlist);
-  const destinations = destinationsFor(channels, matches);
+  const destinations = destinationsFor(channels, matches, entry.item.language);
   if (destinations.length === 0) entry.record.decision = 'unrouted';
   return destinations;
 }
