@@ -1,5 +1,6 @@
 // `npm run bench`: every figure against a naive baseline in the same run.
 
+import { benchChats } from './chats.js';
 import { benchDedup } from './dedup.js';
 import { benchFanOut } from './fanout.js';
 import { benchIngest } from './ingest.js';
@@ -16,6 +17,7 @@ await benchIngest(0);
 await benchWorkers();
 await benchFanOut();
 await benchOps();
+await benchChats();
 // Last: a million stored reports raise this process's peak memory, which the ingest benchmark's
 // child processes would inherit as their own peak (Linux keeps maxrss across fork and exec).
 await benchDedup();

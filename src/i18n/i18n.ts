@@ -48,8 +48,9 @@ function pluralOf(locale: Locale, count: number): string {
 const PLACEHOLDER = /\{(\w+)\}/gu;
 // The message's markup and entities, which direction isolates must not go inside.
 const MARKUP = /(<[^>]*>|&[a-z]+;|&#\d+;)/u;
-// A run of Latin words and numbers, a command with its arguments (slash included) or a link.
-const LTR_RUN = /\/?[\p{Script=Latin}\p{N}](?:[\p{Script=Latin}\p{N}\p{M}'’.,:%/_@?=&#-]|\s(?=[/\p{Script=Latin}\p{N}]))*/gu;
+// A run of Latin words and numbers, a command with its arguments (slash included), a query or a
+// link; it ends on a letter, digit or closing mark, so the sentence's own full stop stays outside.
+const LTR_RUN = /\/?[\p{Script=Latin}\p{N}](?:[\p{Script=Latin}\p{N}\p{M}\s'’.,:;%/_@?=&#*()"|-]*[\p{Script=Latin}\p{N}*)"])?/gu;
 const FSI = '\u2068';
 const PDI = '\u2069';
 

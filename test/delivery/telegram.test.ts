@@ -87,6 +87,22 @@ describe('drainOutbox', () => {
     await store.close();
   });
 
+  it('follows a group that became a supergroup: every alert arrives at the new id, with its subscriptions', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.upsertChat('-3001', 'group', 0);
+    await store.addChatWatchlist('-3001', { preset: 'kazakhstan-unrest' }, 0);
+    await queue(store, ['-3001', '-3001', '-3001', '@other']);
+    telegram.migrate(-3001, -1003001);
+    const report = await drainOutbox({ store, sink, log: quiet, deadline: Date.now() + 20_000, minIntervalMs: 0 });
+    expect(report).toMatchObject({ sent: 4, failed: 0, pending: 0 });
+    expect(telegram.messages.filter((m) => m.chat_id === '-1003001').map((m) => m.text)).toEqual(['<b>alert 0</b>', '<b>alert 1</b>', '<b>alert 2</b>']);
+    expect(telegram.messages.filter((m) => m.chat_id === '-3001')).toEqual([]);
+    expect(await store.chatWatchlists('-1003001')).toMatchObject([{ preset: 'kazakhstan-unrest' }]);
+    expect(await store.getChat('-3001')).toMatchObject({ active: false, deactivatedReason: 'moved to -1003001' });
+    expect(await store.chatMoves()).toEqual(new Map([['-3001', '-1003001']]));
+    await store.close();
+  });
+
   it('records a blocked chat as failed and still delivers to the others', async () => {
     const store = new SqliteStore(':memory:');
     await queue(store, ['@blocked', '@ok']);

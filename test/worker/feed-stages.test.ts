@@ -410,3 +410,50 @@ describe('render', () => {
     await s.store.close();
   });
 });
+
+describe('languages per destination', () => {
+  const BY_LANGUAGE = configOf(`${FEEDS}channels:
+  - chat: "@ru_desk"
+    watchlists: [kazakhstan-unrest]
+    languages: [ru]
+  - chat: "@en_desk"
+    watchlists: [kazakhstan-unrest]
+    languages: [en]
+  - chat: "@all_desk"
+    watchlists: [kazakhstan-unrest]
+`);
+
+  it('an item alerts only the destinations that take its language', async () => {
+    const s = setup(BY_LANGUAGE);
+    const { batch } = await processFeed({ feed: TASS, parsed: parsed([item(TASS, GOVERNMENT_RU)]), poll: { firstPoll: false, etag: null, lastModified: null }, config: s.config, store: s.store, stories: s.stories, now: NOW });
+    expect(batch.outbox.map((m) => m.chat).sort()).toEqual(['@all_desk', '@ru_desk']);
+    await s.store.close();
+  });
+
+  it('a pending alert is redone from a report in the language the destination prefers, naming the first outlet under it', async () => {
+    const s = setup(configOf(`${FEEDS}channels:\n  - chat: "@ru_first"\n    watchlists: [kazakhstan-unrest]\n    languages: [ru, en]\n`));
+    const english = item(REUTERS, GOVERNMENT_EN);
+    await commitPoll(s, REUTERS, [english], NOW - 30 * MINUTE);
+    const [pending] = (await s.store.getStory(await storedStoryId(s.store, english)))?.alerts ?? [];
+    expect(pending).toMatchObject({ status: 'pending', language: 'en', source: 'Reuters' });
+
+    await commitPoll(s, TASS, [item(TASS, { ...GOVERNMENT_RU, link: 'https://tass.test/1' })]);
+    const [redone] = (await s.store.getStory(await storedStoryId(s.store, english)))?.alerts ?? [];
+    expect(redone).toMatchObject({ outboxId: pending?.outboxId, status: 'pending', language: 'ru', source: 'ТАСС' });
+    expect(redone?.baseHtml).toContain('Токаев');
+    const [row] = await s.store.dueOutbox(NOW + HOUR, 10);
+    expect(row?.html).toContain('Токаев');
+    expect(row?.html).toMatch(/Reuters/u);
+    await s.store.close();
+  });
+
+  it('an alert already in the preferred language stays as it is', async () => {
+    const s = setup(configOf(`${FEEDS}channels:\n  - chat: "@en_first"\n    watchlists: [kazakhstan-unrest]\n    languages: [en, ru]\n`));
+    const english = item(REUTERS, GOVERNMENT_EN);
+    await commitPoll(s, REUTERS, [english], NOW - 30 * MINUTE);
+    await commitPoll(s, TASS, [item(TASS, { ...GOVERNMENT_RU, link: 'https://tass.test/2' })]);
+    const [alert] = (await s.store.getStory(await storedStoryId(s.store, english)))?.alerts ?? [];
+    expect(alert).toMatchObject({ language: 'en', source: 'Reuters' });
+    await s.store.close();
+  });
+});
