@@ -314,7 +314,7 @@ function storySelect(source: string): string {
           ORDER BY at DESC, id DESC LIMIT ${STORY_REPORTS_READ})
      ) r) AS reports,
     -- A chat that takes digests has the story once it is collected for its digest.
-    ARRAY(SELECT DISTINCT chat FROM digest_items WHERE story_id = s.id) AS digested
+    ARRAY(SELECT DISTINCT d.chat || COALESCE('#' || NULLIF(c.thread_id, 0)::text, '') FROM digest_items d LEFT JOIN chats c ON c.chat = d.chat WHERE d.story_id = s.id) AS digested
   FROM (${source}) s`;
 }
 

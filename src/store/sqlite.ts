@@ -435,8 +435,10 @@ export class SqliteStore implements Store {
         numbers: string;
       }>
     ).map((r): KnownReport => ({ at: r.at, source: r.source, link: r.link, language: r.language, entities: JSON.parse(r.entities) as string[], numbers: JSON.parse(r.numbers) as string[] }));
-    // A chat that takes digests has the story once it is collected for its digest.
-    const digested = this.sql('SELECT DISTINCT chat FROM digest_items WHERE story_id = ?').pluck().all(id) as string[];
+    // A chat that takes digests has the story once it is collected for its digest (in its topic, if it has one).
+    const digested = (this.sql('SELECT DISTINCT d.chat, c.thread_id FROM digest_items d LEFT JOIN chats c ON c.chat = d.chat WHERE d.story_id = ?').all(id) as Array<{ chat: string; thread_id: number | null }>).map((r) =>
+      destinationKey(r.chat, r.thread_id === 0 ? null : r.thread_id),
+    );
     return {
       id: story.id,
       title: story.title,

@@ -969,6 +969,8 @@ describe.each(backends)('$name store', (backend) => {
           }),
         );
         const id = await storyId(store, 'u:https://f.test/1');
+        // The story is the topic's already: a later report does not alert it again.
+        expect((await store.getStory(id))?.destinations).toEqual(new Set(['-100#12', 'gone']));
         const due = await store.dueDigests(1_000);
         expect(due).toEqual([{ chat: '-100', items: [expect.objectContaining({ storyId: id, html: 'held 1' }), expect.objectContaining({ storyId: id, html: 'held 2', text: 'held 2' })] }]);
         await store.queueDigest('-100', [{ storyId: id, html: 'digest', text: 'digest' }], due[0]?.items.map((i) => i.id) ?? [], 2_000);
