@@ -96,7 +96,7 @@ function describeConfig(config: Config): string {
     ...config.feeds.map((f) => `    - ${f.name ?? '(feed title)'} <${f.url}>${f.language ? ` [${f.language}]` : ''}`),
     `  watchlists: ${[...config.watchlists.keys()].map((name) => (used.has(name) ? name : `${name} (unused)`)).join(', ')}`,
     `  channels:   ${config.channels.length}`,
-    ...config.channels.map((c) => `    - ${c.chat}${c.threadId !== null ? ` topic ${c.threadId}` : ''} ← ${c.watchlists.join(', ')}`),
+    ...config.channels.map((c) => `    - ${c.chat}${c.threadId !== null ? ` topic ${c.threadId}` : ''} ← ${c.watchlists.join(', ')}${c.languages ? ` [only ${c.languages.join(', ')}]` : ''}`),
     `  http:       ${config.http.port === 0 ? 'off' : `${config.http.host}:${config.http.port}`} (run only; HTTP_PORT and HTTP_HOST override)`,
   ];
   return `${lines.join('\n')}\n`;

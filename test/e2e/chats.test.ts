@@ -351,3 +351,19 @@ it('announces the command menu in every language it speaks, with the catalogs’
   }
   expect(telegram.commands).toEqual(names);
 });
+
+it('PROBE', async () => {
+  const file = writeConfig({ '/news.xml': 'News' });
+  feeds.set('/news.xml', rss('News', [PROTEST, CSTO, OTHER]));
+  const now = Date.now();
+  const chat = { id: 9001, type: 'private' } as const;
+  telegram.userSays(chat, 9001, '/subscribe kazakhstan-unrest', { languageCode: 'ru' });
+  telegram.userSays(chat, 9001, `/quiet ${hhmm(now - 3600_000)}-${hhmm(now + 3600_000)} UTC`, { languageCode: 'ru' });
+  telegram.userSays({ id: 9002, type: 'private' }, 9002, '/lang kk', { languageCode: 'en' });
+  telegram.userSays({ id: 9002, type: 'private' }, 9002, '/lang', { languageCode: 'en' });
+  telegram.userSays({ id: 9002, type: 'private' }, 9002, '/lang zz', { languageCode: 'en' });
+  await once(file);
+  telegram.userSays(chat, 9001, '/quiet off', { languageCode: 'ru' });
+  await once(file);
+  console.log(JSON.stringify(telegram.messages.map((m) => [m.chat_id, m.message_thread_id, m.text.slice(0, 200)]), null, 1));
+});
