@@ -144,13 +144,13 @@ async function answerLanguages(tr: Translate, argument: string, chat: string, st
 }
 
 /** /lang en|ru|kk|ar|auto — answered in the language just chosen. */
-async function answerLang(argument: string, chat: string, store: BotStore, languageCode: string | null): Promise<string> {
+async function answerLang(tr: Translate, argument: string, chat: string, store: BotStore, languageCode: string | null): Promise<string> {
   const code = argument.toLowerCase();
   if (code === 'auto') {
     await store.setChatSettings(chat, { language: null });
     return t(localeOf(languageCode), 'lang.auto');
   }
-  if (!isLocale(code)) return t(localeOf(languageCode), 'lang.usage');
+  if (!isLocale(code)) return tr('lang.usage');
   await store.setChatSettings(chat, { language: code });
   return t(code, 'lang.done');
 }
@@ -207,6 +207,7 @@ export async function answerCommand(input: CommandInput, store: BotStore, config
     case 'presets':
       return presets.length > 0 ? tr('presets.list', { list: html(presets.map((p) => `• <b>${escapeHtml(p)}</b>`).join('\n')) }) : tr('presets.none');
     case 'subscribe': {
+      if (!command.argument && presets.length > 0) return tr('presets.list', { list: html(presets.map((p) => `• <b>${escapeHtml(p)}</b>`).join('\n')) });
       if (!config.watchlists.has(command.argument)) {
         return tr('subscribe.unknown', { name: command.argument, list: html(presets.map((p) => `<b>${escapeHtml(p)}</b>`).join(', ')) });
       }
@@ -283,11 +284,14 @@ export async function answerCommand(input: CommandInput, store: BotStore, config
       return answerLanguages(tr, command.argument, chat, store);
     case 'lang':
       await ensureChat();
-      return answerLang(command.argument, chat, store, languageCode);
+      return answerLang(tr, command.argument, chat, store, languageCode);
     case 'why': {
       if (!isLink(command.argument)) return tr('why.usage');
       const traces = await store.traceLinks(linkVariants(command.argument));
-      const watchlists = compileChatWatchlists(await store.chatWatchlists(chat), config);
+      const rows = await store.chatWatchlists(chat);
+      // Named to the chat as it wrote them: the preset, or its own query.
+      const names = new Map(rows.map((r) => [`chat:${r.chat}:${r.id}`, r.preset ?? r.query ?? '']));
+      const watchlists = compileChatWatchlists(rows, config).map(({ watchlist }) => ({ watchlist, label: names.get(watchlist.name) ?? watchlist.name }));
       return whyAnswer(traces, { tr, config, now, chat: record, watchlists });
     }
     default:

@@ -57,7 +57,7 @@ function watchlistNames(names: readonly string[], ctx: WhyContext): string {
     else if (ctx.chat === null) shown.add(name);
     else others++;
   }
-  return [...shown, ...(others > 0 ? [`+${others}`] : [])].join(', ');
+  return [...shown, ...(others > 0 ? [ctx.tr('why.others', { count: others })] : [])].join(', ');
 }
 
 /** What happened to the item in one chat. */

@@ -77,6 +77,8 @@ export async function runService(options: ServiceOptions): Promise<number> {
   const running = startWorker({ config, store, sink, log, summarizer, embedder, observer: metrics });
   worker = running;
   if (stopRequested !== null) void running.stop(stopRequested);
+  // Watched from the worker's start: a change made while the bot announces its menus counts.
+  const watcher = watchConfigFile(configFile, () => reload('file changed'));
   const bot = options.createBot(() => config);
   const botStopped = new AbortController();
   await bot?.announceCommands();
@@ -108,8 +110,6 @@ export async function runService(options: ServiceOptions): Promise<number> {
     );
     if (needRestart.length > 0) log.warn({ keys: needRestart }, 'these settings changed but take effect only after a restart');
   }
-  const watcher = watchConfigFile(configFile, () => reload('file changed'));
-
   void running.stopped.then(() => botStopped.abort());
 
   await running.stopped;
