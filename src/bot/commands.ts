@@ -3,6 +3,7 @@
 
 import type { Config } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
+import { isTimeZone } from '../config/schema.js';
 import { compileWatchlist, type Watchlist } from '../match/matcher.js';
 import { QueryError } from '../match/query.js';
 import { html, isLocale, localeOf, t, translator, type Locale, type Translate } from '../i18n/i18n.js';
@@ -90,15 +91,6 @@ async function answerAdmin(tr: Translate, name: string, store: BotStore, config:
 function minutesOf(text: string): number | null {
   const match = /^([01]?\d|2[0-3])[:.]([0-5]\d)$/u.exec(text);
   return match ? Number(match[1]) * 60 + Number(match[2]) : null;
-}
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const clock = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;

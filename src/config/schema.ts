@@ -46,7 +46,8 @@ export const FeedSchema = z.strictObject({
     .optional(),
 });
 
-function isTimeZone(zone: string): boolean {
+/** Whether the runtime knows the IANA time zone. */
+export function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
     return true;
