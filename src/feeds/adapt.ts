@@ -2,12 +2,17 @@
 
 import { createHash } from 'node:crypto';
 import { guessLanguage } from '../text/language.js';
-import { cleanTitle, htmlToText } from './html.js';
+import { cap, cleanTitle, htmlToText } from './html.js';
 import type { Item } from './item.js';
+
+const MAX_LINK_CHARS = 8_192;
+/** A guid or author longer than this is cut: they are stored with every item. */
+const MAX_FIELD_CHARS = 1_000;
 
 /** An absolute http(s) URL, resolved against `base`; anything else (javascript:, file:, junk) is null. */
 export function safeLink(href: string | null | undefined, base: string | null): string | null {
-  if (!href) return null;
+  // Longer than any browser takes: not a link worth storing.
+  if (!href || href.length > MAX_LINK_CHARS) return null;
   try {
     const url = base ? new URL(href.trim(), base) : new URL(href.trim());
     return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
@@ -55,7 +60,7 @@ export function toItem(entry: RawEntry, feedUrl: string, feedLanguage: string | 
   const text = entry.bodyHtml ? htmlToText(entry.bodyHtml) : '';
   let title = entry.titleHtml ? cleanTitle(entry.titleHtml) : '';
   if (!title) title = text.split('\n')[0]?.slice(0, 140) ?? '';
-  const guid = entry.guid?.trim() || null;
+  const guid = entry.guid ? cap(entry.guid.trim(), MAX_FIELD_CHARS) || null : null;
   const id =
     guid ??
     entry.link ??
@@ -68,7 +73,7 @@ export function toItem(entry: RawEntry, feedUrl: string, feedLanguage: string | 
     title,
     text,
     published: entry.published,
-    author: entry.author?.trim() || null,
+    author: entry.author ? cap(entry.author.trim(), MAX_FIELD_CHARS) || null : null,
     language: entry.language ?? languageHint ?? feedLanguage ?? guessLanguage(`${title} ${text}`),
   };
 }

@@ -1,10 +1,25 @@
-// HTML from feeds (titles, descriptions, content) to clean plain text.
+// HTML from feeds (titles, descriptions, content) to clean plain text, within bounds: a hostile
+// item (megabytes of text, thousands of nested or unclosed tags) costs a known, small amount of
+// CPU and memory, and what was cut is marked.
 
 import { compile } from 'html-to-text';
+
+/** Where cut text is marked. */
+export const TRUNCATED = ' […]';
+/** The most HTML of one field that is converted (a long article is some 100 KB; the rest is cut). */
+export const MAX_HTML_CHARS = 100_000;
+/** The most plain text an item's body keeps (matching, summaries and the store see no more). */
+export const MAX_TEXT_CHARS = 30_000;
+/** The most a title keeps, in and out. */
+export const MAX_TITLE_HTML_CHARS = 4_000;
+export const MAX_TITLE_CHARS = 1_000;
 
 const toText = compile({
   wordwrap: false,
   decodeEntities: true,
+  // Past this many children of one element content is skipped and marked (the depth is bounded
+  // before, by boundNesting); the input is cut before, so its own length limit never speaks.
+  limits: { maxChildNodes: 5_000, ellipsis: TRUNCATED, maxInputLength: MAX_HTML_CHARS + TRUNCATED.length + 1 },
   selectors: [
     { selector: 'a', options: { ignoreHref: true } },
     { selector: 'img', format: 'skip' },
@@ -20,17 +35,55 @@ const toText = compile({
 
 const LOOKS_LIKE_HTML = /<\/?[a-z][\s\S]*?>|&(#\d+|#x[0-9a-f]+|[a-z]+);/iu;
 
-/** Plain text of an HTML fragment (or of text that only has entities), whitespace tidied. */
-export function htmlToText(html: string): string {
-  const text = LOOKS_LIKE_HTML.test(html) ? toText(html) : html;
-  return text
+/** `text` cut to at most `max` characters (not inside a surrogate pair), marked when cut. */
+export function cap(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - TRUNCATED.length;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return `${text.slice(0, end).trimEnd()}${TRUNCATED}`;
+}
+
+/** How deep elements may nest before the rest of the HTML is cut (sloppy HTML leaves many <p> and <li> open). */
+export const MAX_NESTING = 256;
+const TAG = /<(\/?)([a-zA-Z][\w:-]*)(?:[^>"']|"[^"]*"|'[^']*')*?(\/?)>/gu;
+const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr']);
+// Elements a parser closes when the next of their kind opens: left open, they do not nest.
+const SELF_ENDING = new Set(['p', 'li', 'dt', 'dd', 'option', 'tr', 'td', 'th']);
+
+/**
+ * The HTML up to where its elements nest deeper than `maxDepth`, in one linear scan: the parser
+ * looks back through every open element for each tag it meets, so deep nesting costs it the
+ * square of its depth.
+ */
+export function boundNesting(html: string, maxDepth = MAX_NESTING): string {
+  let depth = 0;
+  for (const tag of html.matchAll(TAG)) {
+    if (tag[1] === '/') depth = Math.max(0, depth - 1);
+    else {
+      const name = (tag[2] ?? '').toLowerCase();
+      if (tag[3] === '/' || VOID.has(name) || SELF_ENDING.has(name)) continue;
+      if (++depth > maxDepth) return `${html.slice(0, tag.index)}${TRUNCATED}`;
+    }
+  }
+  return html;
+}
+
+/** Plain text of an HTML fragment (or of text that only has entities), whitespace tidied, within the caps. */
+export function htmlToText(html: string, maxChars = MAX_TEXT_CHARS, maxHtmlChars = MAX_HTML_CHARS): string {
+  const input = boundNesting(cap(html, maxHtmlChars));
+  const text = LOOKS_LIKE_HTML.test(input) ? toText(input) : input;
+  let tidy = text
     .replace(/[ \t\u00a0]+/gu, ' ')
     .replace(/ *\n */gu, '\n')
     .replace(/\n{3,}/gu, '\n\n')
     .trim();
+  // Cut before the conversion: the mark may have gone with the markup around it.
+  if (input.length < html.length && !tidy.endsWith(TRUNCATED.trim())) tidy = `${tidy}${TRUNCATED}`.trim();
+  return cap(tidy, maxChars);
 }
 
 /** A one-line plain-text title. */
 export function cleanTitle(html: string): string {
-  return htmlToText(html).replace(/\s+/gu, ' ').trim();
+  return cap(htmlToText(html, MAX_TITLE_HTML_CHARS, MAX_TITLE_HTML_CHARS).replace(/\s+/gu, ' ').trim(), MAX_TITLE_CHARS);
 }
