@@ -76,6 +76,12 @@ async function settle(store: Store, row: OutboxRow, outcome: SendOutcome, log: L
       await store.deactivateChat(row.chat, outcome.reason, now);
       log.error({ ...context, reason: outcome.reason }, 'chat no longer reachable; alert dropped and the chat deactivated');
       return null;
+    case 'unauthorized':
+      // The row keeps its place, due at once: nothing is lost to a revoked or mistyped token, and
+      // a restart with the right one sends it without delay. The sink paces the tries meanwhile.
+      await store.markRetry(row.id, outcome.reason, now);
+      log.error({ ...context, reason: outcome.reason }, 'Telegram refuses the bot token: delivery paused, every alert stays queued until the token works');
+      return null;
     case 'moved':
       // Everything of the chat moves to its new id, this row too, due at once.
       await store.moveChat(row.chat, outcome.to, now);
@@ -95,12 +101,19 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
   const stillSender = options.stillSender ?? (() => true);
   const minInterval = options.minIntervalMs ?? sink.minIntervalMs;
   const report: DrainReport = { sent: 0, retried: 0, failed: 0, rateLimited: 0, pending: 0 };
+  // A refused token: one try a minute, not one per drain.
+  if ((sink.resumeAt?.() ?? 0) > Date.now()) {
+    report.pending = (await store.outboxCounts()).pending;
+    return report;
+  }
   // A chat that must wait (429, fault) holds back its later rows too, so order per chat is kept.
   const pausedUntil = new Map<string, number>();
   // Chats that answered "gone" in this drain: their other rows fail without asking again.
   const gone = new Set<string>();
   // Chats that moved in this drain: their rows read before the move are read again under the new id.
   const moved = new Set<string>();
+  // Set when the token is refused: no send can work, so the drain stops and the rows wait.
+  let refused = false;
   // Sends keep to a schedule, one slot per interval, so that the time a send takes does not slow
   // the rate: the sender runs close to the limit without exceeding it. A send takes a network
   // round trip, longer than the interval, so several are in flight at once, never two to one chat.
@@ -131,20 +144,22 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
     else if (outcome.kind === 'retry') {
       report.retried++;
       if (outcome.rateLimited) report.rateLimited++;
-    } else if (outcome.kind !== 'moved') report.failed++;
+    } else if (outcome.kind === 'unauthorized') report.retried++;
+    else if (outcome.kind !== 'moved') report.failed++;
     if (delay !== null) pausedUntil.set(destination, Date.now() + delay);
     else if (outcome.kind === 'gone') gone.add(row.chat);
     else if (outcome.kind === 'moved') moved.add(row.chat);
+    if (outcome.kind === 'unauthorized') refused = true;
     // Telegram's per-chat limits: about one message a second to a person, 20 a minute to a group.
     else pausedUntil.set(destination, Math.max(pausedUntil.get(destination) ?? 0, sentAt + perChatIntervalMs(row.chat, sink)));
   };
 
-  while (!signal?.aborted && Date.now() < deadline && stillSender()) {
+  while (!signal?.aborted && Date.now() < deadline && stillSender() && !refused) {
     const fetchedAt = performance.now();
     const rows = await store.dueOutbox(Date.now(), BATCH);
     let started = 0;
     for (const row of rows) {
-      if (signal?.aborted || Date.now() >= deadline || !stillSender()) break;
+      if (signal?.aborted || Date.now() >= deadline || !stillSender() || refused) break;
       const destination = destinationKey(row.chat, row.threadId);
       if ((settledAt.get(row.id) ?? -1) >= fetchedAt) continue;
       if (moved.has(row.chat)) continue;

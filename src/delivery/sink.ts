@@ -20,6 +20,8 @@ export type SendOutcome =
   | { kind: 'retry'; reason: string; afterMs: number | null; rateLimited?: boolean }
   /** the chat is gone for us: blocked, kicked, deleted, no rights */
   | { kind: 'gone'; reason: string }
+  /** the destination refuses our credentials (Telegram: 401/404 on the bot token): nothing can be sent until they work */
+  | { kind: 'unauthorized'; reason: string }
   /** the group became a supergroup with a new id (Telegram's migrate_to_chat_id): send there */
   | { kind: 'moved'; reason: string; to: string }
   /** Telegram refused this message and will refuse it again */
@@ -32,4 +34,8 @@ export interface AlertSink {
   /** a hard limit the destination enforces, if any: at most `messages` in any `windowMs` */
   readonly rateLimit?: { messages: number; windowMs: number };
   send(message: OutgoingMessage): Promise<SendOutcome>;
+  /** what keeps every send from succeeding now (a refused token), for readiness; null when none */
+  problem?(): string | null;
+  /** while a problem lasts: when to try again (a drain before then sends nothing) */
+  resumeAt?(): number;
 }

@@ -6,6 +6,8 @@ import type { AlertSink, OutgoingMessage, SendOutcome } from './sink.js';
 
 export const DEFAULT_API_ROOT = 'https://api.telegram.org';
 const REQUEST_TIMEOUT_MS = 30_000;
+/** A refused token is tried again after this long (one request), not at every drain. */
+const TOKEN_RETRY_MS = 60_000;
 
 // Descriptions that mean the bot can no longer post to the chat (DESIGN.md, "Telegram facts").
 const CHAT_GONE = [
@@ -34,6 +36,9 @@ export class TelegramSink implements AlertSink {
   readonly minIntervalMs: number;
   readonly rateLimit: { messages: number; windowMs: number };
   private readonly telegram: Telegram;
+  /** set while Telegram refuses the token, cleared by the next send that works */
+  private refused: string | null = null;
+  private refusedAt = 0;
 
   constructor(options: TelegramSinkOptions) {
     this.telegram = new Telegram(options.token, { apiRoot: options.apiRoot ?? DEFAULT_API_ROOT });
@@ -68,6 +73,23 @@ export class TelegramSink implements AlertSink {
   }
 
   async send(message: OutgoingMessage): Promise<SendOutcome> {
+    const outcome = await this.attempt(message);
+    if (outcome.kind === 'unauthorized') {
+      this.refused = outcome.reason;
+      this.refusedAt = Date.now();
+    } else if (outcome.kind === 'sent') this.refused = null;
+    return outcome;
+  }
+
+  resumeAt(): number {
+    return this.refused === null ? 0 : this.refusedAt + TOKEN_RETRY_MS;
+  }
+
+  problem(): string | null {
+    return this.refused === null ? null : `Telegram refuses the bot token (${this.refused}); every alert stays queued until it works`;
+  }
+
+  private async attempt(message: OutgoingMessage): Promise<SendOutcome> {
     try {
       return { kind: 'sent', messageId: await this.sendMessage(message, true) };
     } catch (error) {
@@ -103,6 +125,8 @@ export function classify(error: unknown): SendOutcome {
       return { kind: 'retry', reason, afterMs: typeof retryAfter === 'number' ? retryAfter * 1000 : null, rateLimited: true };
     }
     if (error.code >= 500) return { kind: 'retry', reason, afterMs: null };
+    // A revoked or mistyped token: not this message's fault, and no message can go until it is fixed.
+    if (error.code === 401 || error.code === 404) return { kind: 'unauthorized', reason };
     const migrateTo = error.parameters?.migrate_to_chat_id;
     if (typeof migrateTo === 'number') return { kind: 'moved', reason, to: String(migrateTo) };
     const description = error.description.toLowerCase();

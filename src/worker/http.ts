@@ -32,6 +32,7 @@ export function readiness(status: WorkerStatus, storeError: string | null, now: 
       );
     }
   }
+  if (status.deliveryProblem) reasons.push(`delivery paused: ${status.deliveryProblem}`);
   return { ready: reasons.length === 0, reasons };
 }
 

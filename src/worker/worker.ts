@@ -42,6 +42,8 @@ export interface WorkerStatus {
   periodMs: number;
   /** the roles this worker holds on the database (sender, bot, digests, prune) */
   roles: string[];
+  /** what keeps delivery from working now (a refused bot token), if anything */
+  deliveryProblem?: string | null;
 }
 
 export interface Worker {
@@ -211,5 +213,5 @@ export function startWorker(options: WorkerOptions): Worker {
     })();
     return stopping;
   };
-  return { stopped, stop, reload, config: () => config, status: () => ({ ...status, running: running !== null, roles: store.heldRoles() }) };
+  return { stopped, stop, reload, config: () => config, status: () => ({ ...status, running: running !== null, roles: store.heldRoles(), deliveryProblem: sink.problem?.() ?? null }) };
 }

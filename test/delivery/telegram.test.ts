@@ -103,6 +103,27 @@ describe('drainOutbox', () => {
     await store.close();
   });
 
+  it('a refused token (401) pauses delivery and keeps every alert queued; with the right token each goes once', async () => {
+    const store = new SqliteStore(':memory:');
+    await queue(store, ['@a', '@b', '@c']);
+    const revoked = new TelegramSink({ token: '123456789:REVOKED-token-ABCdefGHIjklMNOpqr', apiRoot: telegram.apiRoot });
+    const report = await drainOutbox({ store, sink: revoked, log: quiet, deadline: Date.now() + 5_000, minIntervalMs: 0 });
+    expect(report).toMatchObject({ sent: 0, failed: 0, pending: 3 });
+    expect(revoked.problem()).toMatch(/^Telegram refuses the bot token \(401: Unauthorized\)/u);
+    const tried = telegram.calls.length;
+    // The next drain within the minute does not knock again.
+    expect(await drainOutbox({ store, sink: revoked, log: quiet, deadline: Date.now() + 5_000, minIntervalMs: 0 })).toMatchObject({ sent: 0, pending: 3 });
+    expect(telegram.calls.length).toBe(tried);
+    expect(await store.outboxCounts()).toEqual({ pending: 3, sent: 0, failed: 0 });
+
+    // The operator fixes the token (a restart with the right one): everything goes, once.
+    const fixed = await drainOutbox({ store, sink, log: quiet, deadline: Date.now() + 5_000, minIntervalMs: 0 });
+    expect(fixed).toMatchObject({ sent: 3, failed: 0, pending: 0 });
+    expect(telegram.messages.map((m) => m.chat_id).sort()).toEqual(['@a', '@b', '@c']);
+    expect(sink.problem()).toBeNull();
+    await store.close();
+  });
+
   it('records a blocked chat as failed and still delivers to the others', async () => {
     const store = new SqliteStore(':memory:');
     await queue(store, ['@blocked', '@ok']);

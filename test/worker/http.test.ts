@@ -34,6 +34,9 @@ describe('readiness', () => {
       ready: false,
       reasons: ['store: The database connection is not open'],
     });
+    expect(readiness(status({ lastCycleFinishedAt: now, deliveryProblem: 'Telegram refuses the bot token (401: Unauthorized)' }), null, now).reasons).toEqual([
+      'delivery paused: Telegram refuses the bot token (401: Unauthorized)',
+    ]);
   });
 });
 
