@@ -59,6 +59,8 @@ export interface Config {
     concurrency: number;
     perHost: number;
     reportFailingAfterMs: number;
+    /** private hosts and networks feeds may reach although their configured URL is public */
+    allowPrivate: string[];
   };
   backlog: { windowMs: number; maxItems: number };
   dedup: {
@@ -321,6 +323,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       concurrency: raw.fetch.concurrency,
       perHost: raw.fetch.per_host,
       reportFailingAfterMs: raw.fetch.report_failing_after,
+      allowPrivate: raw.fetch.allow_private,
     },
     backlog: { windowMs: raw.backlog.window, maxItems: raw.backlog.max_items },
     dedup: {

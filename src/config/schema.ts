@@ -1,5 +1,6 @@
 // The shape of config/steppewatch.yaml, validated at the boundary. Unknown keys are errors.
 
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
@@ -105,6 +106,12 @@ export const ConfigSchema = z.strictObject({
       concurrency: z.number().int().min(1).max(256).default(48),
       per_host: z.number().int().min(1).max(64).default(2),
       report_failing_after: duration('6h'),
+      /** private hosts or networks (CIDR) feeds may reach although not configured there (redirects, moved feeds) */
+      allow_private: z
+        .array(
+          z.string().refine((entry) => /^[a-z0-9.-]+$/iu.test(entry) || isIP(entry.split('/')[0] ?? '') !== 0, { message: 'a host name, an IP address or a network such as 10.1.0.0/16' }),
+        )
+        .default([]),
     })
     .prefault({}),
   backlog: z

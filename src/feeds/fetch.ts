@@ -5,6 +5,8 @@
 
 import { Agent, fetch, type Response } from 'undici';
 import { PRODUCT_USER_AGENT } from '../version.js';
+import type { AddressAllowList} from './address.js';
+import { AddressRefused, checkDestination, publicOnlyLookup, type Resolver } from './address.js';
 
 export const MAX_REDIRECTS = 5;
 
@@ -18,6 +20,12 @@ export interface FetchRequest {
   signal?: AbortSignal;
   /** connection pool with the connect timeout; one is shared per process when not given */
   agent?: Agent;
+  /**
+   * where the request may connect: without it (inspect, tests of the fetcher) anywhere; with it,
+   * every hop is checked, and private addresses refused unless `allowPrivate` (the configured
+   * URL is itself private) or the allow-list says so
+   */
+  access?: { allowPrivate: boolean; allowList: AddressAllowList; resolver?: Resolver };
 }
 
 export type FetchResult =
@@ -34,7 +42,7 @@ export type FetchResult =
       lastModified: string | null;
     };
 
-export type FetchErrorKind = 'timeout' | 'too-large' | 'http' | 'throttled' | 'redirect' | 'network';
+export type FetchErrorKind = 'timeout' | 'too-large' | 'http' | 'throttled' | 'redirect' | 'network' | 'refused';
 
 /** A fetch that failed; `kind` says how, so callers branch without reading messages. */
 export class FetchError extends Error {
@@ -65,9 +73,12 @@ const NETWORK_ERRORS: Record<string, string> = {
 
 let sharedAgent: Agent | null = null;
 
-/** A connection pool whose connects give up after `connectTimeoutMs`. */
-export function createFeedAgent(connectTimeoutMs = 10_000): Agent {
-  return new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 10_000 });
+/**
+ * A connection pool whose connects give up after `connectTimeoutMs`; with `publicOnly`, its
+ * sockets refuse private addresses at connect time (what a name resolves to then, not before).
+ */
+export function createFeedAgent(connectTimeoutMs = 10_000, publicOnly?: AddressAllowList): Agent {
+  return new Agent({ connect: { timeout: connectTimeoutMs, ...(publicOnly ? { lookup: publicOnlyLookup(publicOnly) } : {}) }, keepAliveTimeout: 10_000 });
 }
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
@@ -117,6 +128,7 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
   let permanent = true;
   try {
     for (let hop = 0; ; hop++) {
+      if (request.access) await checkDestination(url, request.access);
       const response = await fetch(url, { headers, signal, redirect: 'manual', dispatcher });
       const location = response.headers.get('location');
       if (REDIRECTS.has(response.status) && location) {
@@ -157,9 +169,11 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
     }
   } catch (error) {
     if (error instanceof FetchError) throw error;
+    if (error instanceof AddressRefused) throw new FetchError('refused', error.message);
     if (timeout.aborted) throw new FetchError('timeout', `no complete answer within ${request.timeoutMs} ms`);
     if (signal.aborted) throw new FetchError('network', 'aborted: shutting down');
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    if (cause instanceof AddressRefused) throw new FetchError('refused', cause.message);
     const code = cause?.code ?? '';
     const reason = NETWORK_ERRORS[code] ?? cause?.message ?? (error as Error).message;
     throw new FetchError('network', code && !reason.includes(code) ? `${reason} (${code})` : reason);

@@ -5,6 +5,7 @@ import type { Config, FeedConfig } from '../config/load.js';
 import { queueDueDigests } from '../delivery/digest.js';
 import type { DrainReport } from '../delivery/outbox.js';
 import type { AlertSink } from '../delivery/sink.js';
+import { AddressAllowList, isPrivateTarget } from '../feeds/address.js';
 import { createFeedAgent, FetchError, fetchFeed } from '../feeds/fetch.js';
 import { nextPollAfterFailure } from '../feeds/health.js';
 import { FeedParseError } from '../feeds/parse.js';
@@ -107,6 +108,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
       return null;
     }
     const polledBefore = state?.firstPolledAt != null;
+    const access = await accessFor(feed);
     try {
       const fetched = await fetchFeed({
         url: state?.fetchUrl ?? feed.url,
@@ -114,7 +116,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
         lastModified: polledBefore ? state.lastModified : null,
         timeoutMs: config.fetch.timeoutMs,
         maxBytes: config.fetch.maxBytes,
-        agent,
+        agent: access.allowPrivate ? localAgent : agent,
+        access,
         ...(signal ? { signal } : {}),
       });
       if (fetched.permanentRedirect && fetched.permanentRedirect !== state?.fetchUrl) {
@@ -207,7 +210,17 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     log.debug({ feed: feed.url, ...counts }, 'feed processed');
   };
 
-  const agent = createFeedAgent(config.fetch.connectTimeoutMs);
+  // Feeds configured at a public address connect only to public ones (and the allow-list); a feed
+  // configured on a private address (a local feed) may reach private ones.
+  const allowList = new AddressAllowList(config.fetch.allowPrivate);
+  const agent = createFeedAgent(config.fetch.connectTimeoutMs, allowList);
+  const localAgent = createFeedAgent(config.fetch.connectTimeoutMs);
+  const privateTargets = new Map<string, Promise<boolean>>();
+  const accessFor = async (feed: FeedConfig) => {
+    let isPrivate = privateTargets.get(feed.url);
+    if (!isPrivate) privateTargets.set(feed.url, (isPrivate = isPrivateTarget(feed.url)));
+    return { allowPrivate: await isPrivate, allowList };
+  };
   const byUrl = new Map(config.feeds.map((feed) => [feed.url, feed]));
   const urls = [...byUrl.keys()];
   // Feeds are claimed from the store a batch at a time: with several workers on one database each
@@ -237,6 +250,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     }
   } finally {
     await agent.close();
+    await localAgent.close();
   }
   // The rest is each one worker's at a time: whoever holds the role (a role once taken is kept).
   if (await store.tryRole(DIGESTS_ROLE)) await queueDueDigests(store, Date.now());
