@@ -156,6 +156,34 @@ describe('steppewatch run, operated', () => {
     expectCleanLogs(running.stderr());
   });
 
+  it('run and a once beside it on one SQLite database: one of them sends, each alert goes once, no fight over 429s', async () => {
+    feeds.set('/ru.xml', protest('r1', 'Митинг в Алматы разогнан полицией'));
+    const config = writeConfig(['/ru.xml'], 'schedule: "0 0 1 1 *"\n');
+    running = followCli(['run', '--config', config], env({ HTTP_PORT: '0' }));
+    await running.waitForLog(msgIs('cycle finished'));
+    const first = telegram.messages.length;
+    expect(first).toBe(1);
+
+    // New items while the worker waits for its next tick: a once queues them, the worker (the sender) sends them.
+    feeds.set(
+      '/ru.xml',
+      rss('Лента', [
+        { title: 'Митинг в Алматы разогнан полицией', guid: 'r1', link: 'https://ru.example.test/r1', minutesAgo: 3 },
+        { title: 'В Шымкенте задержаны участники акции протеста', guid: 'r2', link: 'https://ru.example.test/r2', minutesAgo: 2 },
+        { title: 'В Актобе введён комендантский час после беспорядков', guid: 'r3', link: 'https://ru.example.test/r3', minutesAgo: 1 },
+      ]),
+    );
+    const once = await runCli(['once', '--config', config], env());
+    expect(once.code, once.stderr).toBe(0);
+    const titles = telegram.messages.map((m) => m.text.split('\n')[0]);
+    expect(titles).toHaveLength(3);
+    expect(new Set(titles).size).toBe(3);
+    expect(telegram.calls.filter((c) => c.method === 'sendMessage' && c.status === 429)).toEqual([]);
+
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+  });
+
   it('never writes the token to its logs, even at trace level while Telegram fails', async () => {
     feeds.set('/ru.xml', protest('r1', 'Митинг в Алматы разогнан полицией'));
     telegram.down = true;
