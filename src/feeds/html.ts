@@ -33,6 +33,12 @@ const toText = compile({
   ],
 });
 
+// Direction overrides, embeddings and isolates, zero-width spaces and joiners of words, BOMs and
+// other invisible format characters: in feed text they only serve to spoof names and links (an
+// RLO turns "gpj.exe" around). ZWNJ and ZWJ (Persian and Arabic spelling, emoji) and the plain
+// LRM/RLM marks are kept.
+const INVISIBLE = /[\u202a-\u202e\u2066-\u2069\u200b\u2060-\u2064\u206a-\u206f\ufeff\u180e]/gu;
+
 const LOOKS_LIKE_HTML = /<\/?[a-z][\s\S]*?>|&(#\d+|#x[0-9a-f]+|[a-z]+);/iu;
 
 /** `text` cut to at most `max` characters (not inside a surrogate pair), marked when cut. */
@@ -71,7 +77,9 @@ export function boundNesting(html: string, maxDepth = MAX_NESTING): string {
 
 /** Plain text of an HTML fragment (or of text that only has entities), whitespace tidied, within the caps. */
 export function htmlToText(html: string, maxChars = MAX_TEXT_CHARS, maxHtmlChars = MAX_HTML_CHARS): string {
-  const input = boundNesting(cap(html, maxHtmlChars));
+  const capped = cap(html, maxHtmlChars).replace(INVISIBLE, '');
+  const input = boundNesting(capped);
+  const cut = html.length > maxHtmlChars || input.length < capped.length;
   const text = LOOKS_LIKE_HTML.test(input) ? toText(input) : input;
   let tidy = text
     .replace(/[ \t\u00a0]+/gu, ' ')
@@ -79,7 +87,7 @@ export function htmlToText(html: string, maxChars = MAX_TEXT_CHARS, maxHtmlChars
     .replace(/\n{3,}/gu, '\n\n')
     .trim();
   // Cut before the conversion: the mark may have gone with the markup around it.
-  if (input.length < html.length && !tidy.endsWith(TRUNCATED.trim())) tidy = `${tidy}${TRUNCATED}`.trim();
+  if (cut && !tidy.endsWith(TRUNCATED.trim())) tidy = `${tidy}${TRUNCATED}`.trim();
   return cap(tidy, maxChars);
 }
 

@@ -1,7 +1,7 @@
 // `steppewatch inspect URL|FILE… [--json]`: feeds through the real fetcher and parser, printed
 // as a table for people or as JSON lines for tools (contract in DESIGN.md).
 
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { runPooled } from '../concurrency.js';
 import { fetchFeed } from './fetch.js';
@@ -21,6 +21,10 @@ async function load(source: string, options: InspectOptions): Promise<ReadFeed> 
     if (fetched.kind !== 'ok') throw new Error('server answered 304 Not Modified to an unconditional request');
     return readFeed(fetched.body, fetched.contentType, fetched.url);
   }
+  // Checked before reading: /dev/zero or a 50 GB file is refused, not read into memory.
+  const { size, isFile } = await stat(source).then((s) => ({ size: s.size, isFile: s.isFile() }));
+  if (!isFile) throw new Error('not a regular file');
+  if (size > options.maxBytes) throw new Error(`file of ${size} bytes exceeds the cap of ${options.maxBytes}`);
   const body = await readFile(source);
   if (body.byteLength > options.maxBytes) throw new Error(`file of ${body.byteLength} bytes exceeds the cap of ${options.maxBytes}`);
   return readFeed(body, null, pathToFileURL(source).href);

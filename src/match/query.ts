@@ -51,6 +51,8 @@ export class QueryError extends Error {
 }
 
 export const DEFAULT_NEAR = 5;
+/** How deep a query may nest: far beyond any watchlist a person writes, far below the stack's limit. */
+export const MAX_NESTING = 64;
 
 type Lexeme =
   | { type: 'word'; text: string; position: number }
@@ -235,7 +237,10 @@ class Parser {
     const lexeme = this.peek();
     if (lexeme.type === '-') {
       this.next();
-      return { kind: 'not', child: this.unary() };
+      this.enter(lexeme.position);
+      const child = this.unary();
+      this.depth--;
+      return { kind: 'not', child };
     }
     if (lexeme.type === 'field') {
       this.next();
@@ -261,6 +266,12 @@ class Parser {
     return children.length === 1 ? (children[0] as TermNode) : { kind: 'or', children };
   }
 
+  /** Parentheses and exclusions nest at most MAX_NESTING deep: the parser (and the matcher) recurse on them. */
+  private depth = 0;
+  private enter(position: number): void {
+    if (++this.depth > MAX_NESTING) throw new QueryError(`parentheses or exclusions nested more than ${MAX_NESTING} deep`, position);
+  }
+
   private primary(): QueryNode {
     const lexeme = this.next();
     switch (lexeme.type) {
@@ -271,7 +282,9 @@ class Parser {
       case 'entity':
         return this.entity(lexeme.name, lexeme.position, `@${lexeme.name}`);
       case '(': {
+        this.enter(lexeme.position);
         const inner = this.or();
+        this.depth--;
         const close = this.next();
         if (close.type !== ')') {
           throw new QueryError(`expected ")" to close the "(" at position ${lexeme.position}, found ${describe(close)}`, close.position);

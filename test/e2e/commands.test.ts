@@ -1,6 +1,6 @@
 // `run`, `demo` and `check-config` as a user meets them.
 
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -116,6 +116,18 @@ describe('steppewatch inspect', () => {
     const result = await runCli(['inspect', join(dir, 'nothing.xml')]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('error:');
+  });
+
+  it('refuses a file over the byte cap, or one that is not a file, without reading it', async () => {
+    const big = join(dir, 'big.xml');
+    writeFileSync(big, '');
+    truncateSync(big, 64 * 1024 * 1024);
+    const result = await runCli(['inspect', '--json', big, '/dev/zero']);
+    expect(result.code).toBe(1);
+    expect(result.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
+      { source: big, error: 'file of 67108864 bytes exceeds the cap of 10485760' },
+      { source: '/dev/zero', error: 'not a regular file' },
+    ]);
   });
 });
 

@@ -39,6 +39,12 @@ describe('bounds on one item', () => {
     expect(htmlToText('<p>One.</p><p>Two &amp; <b>three</b>.</p>')).toBe('One.\n\nTwo & three.');
   });
 
+  it('drops direction overrides and invisible characters that spoof names and links, keeps ZWNJ and ZWJ', () => {
+    expect(cleanTitle('Official \u202eexe.gpj\u202c statement')).toBe('Official exe.gpj statement');
+    expect(htmlToText('<p>Ak\u200borda\u2066 says\u2069\ufeff</p>')).toBe('Akorda says');
+    expect(cleanTitle('می\u200cخواهم 👩\u200d💻')).toBe('می\u200cخواهم 👩\u200d💻');
+  });
+
   it('never cuts a character in half', () => {
     expect(cap('😀'.repeat(10), 9)).toBe(`😀😀${TRUNCATED}`);
     expect(cap('😀'.repeat(10), 10)).toBe(`😀😀😀${TRUNCATED}`);

@@ -37,6 +37,13 @@ describe('parseQuery', () => {
     expect(errorOf('').message).toBe('expected a term, a "phrase", @entity or "(", found end of query at position 1');
   });
 
+  it('refuses a query nested deeper than 64 with a clear error, not a stack overflow', () => {
+    const deep = `${'('.repeat(5_000)}almaty${')'.repeat(5_000)}`;
+    expect(errorOf(deep)).toMatchObject({ reason: 'parentheses or exclusions nested more than 64 deep', position: 65 });
+    expect(errorOf(`${'-'.repeat(5_000)}almaty`).reason).toBe('parentheses or exclusions nested more than 64 deep');
+    expect(() => parseQuery(`${'('.repeat(64)}almaty${')'.repeat(64)}`)).not.toThrow();
+  });
+
   it('counts positions in characters, not UTF-16 units', () => {
     expect(errorOf('😀x )').position).toBe(4);
   });
