@@ -13,7 +13,7 @@ import { explain, ExplainError, formatQueryError } from './match/explain.js';
 import { QueryError } from './match/query.js';
 import { importOpml, OpmlError, writeOpml } from './opml/opml.js';
 import { EnvError, readEnv, type Env } from './env.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, scrubLibraryDebug, type Logger } from './log.js';
 import { openStore, StoreError } from './store/open.js';
 import { migrateStore } from './store/migrate.js';
 import { BOT_ROLE } from './worker/roles.js';
@@ -229,7 +229,9 @@ async function main(argv: string[]): Promise<number> {
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0] ?? ''}"`);
 
   const env = readEnv();
-  const log = createLogger({ level: env.LOG_LEVEL, secrets: [env.TELEGRAM_BOT_TOKEN ?? '', env.SUMMARY_API_KEY ?? '', env.EMBEDDINGS_API_KEY ?? ''], pretty: process.stderr.isTTY });
+  const secrets = [env.TELEGRAM_BOT_TOKEN ?? '', env.SUMMARY_API_KEY ?? '', env.EMBEDDINGS_API_KEY ?? ''];
+  const log = createLogger({ level: env.LOG_LEVEL, secrets, pretty: process.stderr.isTTY });
+  scrubLibraryDebug(secrets);
   const configFile = values.config ?? env.STEPPEWATCH_CONFIG;
 
   switch (command) {

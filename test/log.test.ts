@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../src/log.js';
+import { createLogger, scrub } from '../src/log.js';
 import { FAKE_TOKEN } from './support/fake-telegram.js';
 
 function capture(): { lines: string[]; stream: Writable } {
@@ -20,6 +20,11 @@ describe('logs', () => {
     expect(out).not.toContain('another-secret-value');
     expect(out).not.toContain('Bearer abc');
     expect(out).toContain('[redacted]');
+  });
+
+  it('scrubs short secrets too, as words of their own, without blanking those letters elsewhere', () => {
+    expect(scrub('{"msg":"key k3y? sent","url":"https://x.test/?key=k3y"}', ['k3y'])).toBe('{"msg":"key [redacted]? sent","url":"https://x.test/?key=[redacted]"}');
+    expect(scrub('a.b+c(d) and a.b+c(d)x', ['a.b+c(d)'])).toBe('[redacted] and [redacted]x');
   });
 
   it('scrubs bot tokens in Bot API URLs even when not told the token', () => {

@@ -196,6 +196,17 @@ describe('steppewatch run, operated', () => {
     expectCleanLogs(running.stderr());
   });
 
+  it("keeps the token out of telegraf's own DEBUG output", async () => {
+    feeds.set('/ru.xml', protest('r1', 'Митинг в Алматы разогнан полицией'));
+    telegram.userSays({ id: 1001, type: 'private' }, 1001, '/help');
+    const config = writeConfig(['/ru.xml']);
+    const once = await runCli(['once', '--config', config], env({ DEBUG: '*' }));
+    expect(once.code, once.stderr).toBe(0);
+    expect(once.stderr).toContain('telegraf:client');
+    expect(once.stderr).not.toContain(FAKE_TOKEN);
+    expect(once.stderr).not.toContain(FAKE_TOKEN.split(':')[1]);
+  });
+
   it('refuses to start when its health port is taken', async () => {
     const port = await freePort();
     const blocker = await import('node:http').then(({ createServer }) => createServer());
