@@ -36,12 +36,14 @@ export class TelegramSink implements AlertSink {
   readonly minIntervalMs: number;
   readonly rateLimit: { messages: number; windowMs: number };
   private readonly telegram: Telegram;
+  private readonly token: string;
   /** set while Telegram refuses the token, cleared by the next send that works */
   private refused: string | null = null;
   private refusedAt = 0;
 
   constructor(options: TelegramSinkOptions) {
     this.telegram = new Telegram(options.token, { apiRoot: options.apiRoot ?? DEFAULT_API_ROOT });
+    this.token = options.token;
     this.minIntervalMs = options.minIntervalMs ?? 35;
     this.rateLimit = options.rateLimit ?? { messages: 30, windowMs: 1000 };
   }
@@ -73,12 +75,18 @@ export class TelegramSink implements AlertSink {
   }
 
   async send(message: OutgoingMessage): Promise<SendOutcome> {
-    const outcome = await this.attempt(message);
+    const outcome = this.withoutToken(await this.attempt(message));
     if (outcome.kind === 'unauthorized') {
       this.refused = outcome.reason;
       this.refusedAt = Date.now();
     } else if (outcome.kind === 'sent') this.refused = null;
     return outcome;
+  }
+
+  /** The outcome with the token cut out of its reason: a server that echoes it must not put it in the store. */
+  private withoutToken(outcome: SendOutcome): SendOutcome {
+    if (outcome.kind === 'sent' || !outcome.reason.includes(this.token)) return outcome;
+    return { ...outcome, reason: outcome.reason.split(this.token).join('[redacted]') };
   }
 
   resumeAt(): number {

@@ -124,6 +124,18 @@ describe('drainOutbox', () => {
     await store.close();
   });
 
+  it('keeps the token out of the stored error when Telegram echoes it', async () => {
+    const store = new SqliteStore(':memory:');
+    await queue(store, ['@echo']);
+    telegram.failNext({ status: 400, description: `Bad Request: bot ${FAKE_TOKEN} cannot post here` });
+    await drainOutbox({ store, sink, log: quiet, deadline: Date.now() + 5_000, minIntervalMs: 0 });
+    // The stored row, read as an operator would (the store has no reader for last_error alone).
+    const db = (store as unknown as { db: { prepare(sql: string): { all(): Array<{ last_error: string }> } } }).db;
+    const [row] = db.prepare('SELECT last_error FROM outbox').all();
+    expect(row?.last_error).toBe('400: Bad Request: bot [redacted] cannot post here');
+    await store.close();
+  });
+
   it('records a blocked chat as failed and still delivers to the others', async () => {
     const store = new SqliteStore(':memory:');
     await queue(store, ['@blocked', '@ok']);
