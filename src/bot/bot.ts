@@ -24,6 +24,7 @@ export interface BotOptions {
 
 const ALLOWED_UPDATES = ['message', 'channel_post', 'callback_query'] as const;
 const POLL_TIMEOUT_S = 25;
+const ADMIN_CACHE_MS = 60_000;
 
 /** The command menu in one language, as setMyCommands takes it. */
 export function commandMenu(locale: Locale): Array<{ command: string; description: string }> {
@@ -35,6 +36,8 @@ export class Bot {
   private readonly bot: Telegraf;
   /** per user: when their recent commands came, for the flood limit */
   private readonly recent = new Map<string, number[]>();
+  /** per chat and user: whether Telegram called them an administrator, and when it was asked */
+  private readonly admins = new Map<string, { admin: boolean; at: number }>();
 
   constructor(private readonly options: BotOptions) {
     this.bot = new Telegraf(options.token, { telegram: { apiRoot: options.apiRoot } });
@@ -73,8 +76,7 @@ export class Bot {
             // Only a channel's administrators can post in it; in groups, ask Telegram.
             if (chat.type === 'channel' || chat.type === 'private') return true;
             if (!ctx.from) return false;
-            const member = await ctx.telegram.getChatMember(chat.id, ctx.from.id);
-            return member.status === 'creator' || member.status === 'administrator';
+            return this.isAdmin(chat.id, ctx.from.id);
           },
         },
         options.store,
@@ -89,12 +91,12 @@ export class Bot {
       const chat = ctx.chat;
       if (!chat) return;
       const tr = translator(chatLocale(await options.store.getChat(String(chat.id)), ctx.from.language_code ?? null));
-      if (chat.type !== 'private' && chat.type !== 'channel') {
-        const member = await ctx.telegram.getChatMember(chat.id, ctx.from.id);
-        if (member.status !== 'creator' && member.status !== 'administrator') {
-          await ctx.answerCbQuery(unescapeHtml(tr('settings.adminsOnly')));
-          return;
-        }
+      // A private chat is the presser's own (its id is theirs); anywhere else, a channel too
+      // (any subscriber can press a button under a channel post), Telegram says who is an admin.
+      const own = chat.type === 'private' && chat.id === ctx.from.id;
+      if (!own && !(await this.isAdmin(chat.id, ctx.from.id))) {
+        await ctx.answerCbQuery(unescapeHtml(tr('settings.adminsOnly')));
+        return;
       }
       const settings = await applySetting(String(chat.id), data, options.store);
       if (!settings) {
@@ -108,6 +110,22 @@ export class Bot {
     this.bot.catch((error, ctx) => {
       options.log.warn({ err: (error as Error).message, update: ctx.update.update_id }, 'bot command failed');
     });
+  }
+
+  /**
+   * Whether the user administers the chat, as Telegram says, remembered for a minute: a user
+   * pressing buttons three hundred times costs one getChatMember, not three hundred.
+   */
+  private async isAdmin(chat: number, user: number): Promise<boolean> {
+    const key = `${chat}:${user}`;
+    const now = Date.now();
+    const known = this.admins.get(key);
+    if (known && known.at > now - ADMIN_CACHE_MS) return known.admin;
+    const member = await this.bot.telegram.getChatMember(chat, user);
+    const admin = member.status === 'creator' || member.status === 'administrator';
+    if (this.admins.size > 10_000) this.admins.clear();
+    this.admins.set(key, { admin, at: now });
+    return admin;
   }
 
   /** Whether a user sent too many commands in the last minute; tells them once. */

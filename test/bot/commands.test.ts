@@ -183,6 +183,20 @@ describe('Bot', () => {
     expect(await store.getChat('-3001')).toMatchObject({ template: 'full' });
   });
 
+  it('asks Telegram once a minute who administers a chat, however often buttons are pressed, and trusts no claimed chat type', async () => {
+    telegram.userSays({ id: -3002, type: 'supergroup' }, 1008, '/settings');
+    const once = bot();
+    await once.processPending();
+    const menu = telegram.messages.at(-1);
+    for (let i = 0; i < 30; i++) telegram.userPresses({ id: -3002, type: 'supergroup' }, 1008, menu?.message_id ?? 0, 'set:template:compact');
+    await once.processPending();
+    expect(telegram.calls.filter((c) => c.method === 'getChatMember')).toHaveLength(1);
+    // A press that claims a private chat in a group's id is not the presser's own chat.
+    telegram.userPresses({ id: -3003, type: 'private' }, 1009, menu?.message_id ?? 0, 'set:updates:silent');
+    await once.processPending();
+    expect(telegram.callbackAnswers.at(-1)).toBe('Only administrators change these settings.');
+  });
+
   it('takes each command once, across restarts, and stops listening to a user who floods it', async () => {
     for (let i = 0; i < 5; i++) telegram.userSays({ id: 1001, type: 'private' }, 1001, '/help');
     expect(await bot().processPending()).toBe(5);
