@@ -5,7 +5,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Telegraf } from 'telegraf';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Telegraf, TelegramError } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { Config } from '../config/load.js';
 import { LOCALES, t, translator, type Locale } from '../i18n/i18n.js';
@@ -30,6 +31,22 @@ const ADMIN_CACHE_MS = 60_000;
 export function commandMenu(locale: Locale): Array<{ command: string; description: string }> {
   // Menu descriptions are plain text: the catalogs' HTML escapes are undone, Arabic isolates kept.
   return MENU.map((command) => ({ command, description: unescapeHtml(t(locale, `command.${command}`)) }));
+}
+
+/** The longest flood wait a reply waits out (a longer one drops the reply, logged). */
+const REPLY_WAIT_LIMIT_S = 30;
+
+/** Sends a reply, waiting out Telegram's 429 (retry_after) up to twice: a command's answer is not lost to a flood wait. */
+async function withFloodRetry<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      const retryAfter = error instanceof TelegramError && error.code === 429 ? error.parameters?.retry_after : undefined;
+      if (attempt >= 2 || typeof retryAfter !== 'number' || retryAfter > REPLY_WAIT_LIMIT_S) throw error;
+      await sleep(retryAfter * 1000);
+    }
+  }
 }
 
 export class Bot {
@@ -62,7 +79,7 @@ export class Bot {
       if (parseCommand(text)?.name === 'settings') {
         const record = await options.store.upsertChat(String(chat.id), chat.type, Date.now());
         const { html, keyboard } = settingsMessage(record, translator(chatLocale(record, languageCode)));
-        await ctx.reply(html, { parse_mode: 'HTML', reply_markup: { inline_keyboard: keyboard } });
+        await withFloodRetry(() => ctx.reply(html, { parse_mode: 'HTML', reply_markup: { inline_keyboard: keyboard } }));
         return;
       }
       const answer = await answerCommand(
@@ -84,7 +101,7 @@ export class Bot {
         { maxWatchlists: config.bot.maxWatchlists, maxQueryLength: config.bot.maxQueryLength },
         Date.now(),
       );
-      if (answer !== null) await ctx.reply(answer, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
+      if (answer !== null) await withFloodRetry(() => ctx.reply(answer, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } }));
     });
     this.bot.on('callback_query', async (ctx) => {
       const data = 'data' in ctx.callbackQuery ? ctx.callbackQuery.data : '';

@@ -183,6 +183,14 @@ describe('Bot', () => {
     expect(await store.getChat('-3001')).toMatchObject({ template: 'full' });
   });
 
+  it('waits out a flood wait on a reply instead of losing the answer', async () => {
+    telegram.failNext(FakeTelegram.tooManyRequests(1));
+    telegram.userSays({ id: 1001, type: 'private' }, 1001, '/help');
+    await bot().processPending();
+    expect(telegram.sentTo(1001)).toHaveLength(1);
+    expect(telegram.calls.filter((c) => c.method === 'sendMessage').map((c) => c.status)).toEqual([429, 200]);
+  });
+
   it('asks Telegram once a minute who administers a chat, however often buttons are pressed, and trusts no claimed chat type', async () => {
     telegram.userSays({ id: -3002, type: 'supergroup' }, 1008, '/settings');
     const once = bot();
