@@ -26,6 +26,7 @@ describe('parseConfig', () => {
       concurrency: 48,
       perHost: 2,
       reportFailingAfterMs: 6 * 3_600_000,
+      allowPrivate: [],
     });
     expect(config.backlog).toEqual({ windowMs: 24 * 3_600_000, maxItems: 10 });
     expect(config.dedup.windowMs).toBe(72 * 3_600_000);
