@@ -11,7 +11,7 @@ import { benchWorkers } from './workers.js';
 
 process.stdout.write(`steppewatch benchmarks — node ${process.version}, ${process.platform}/${process.arch}\n`);
 benchMatch();
-benchHostile();
+await benchHostile();
 // Loopback answers in microseconds, which no real feed does: the target is judged with a modest
 // simulated latency; the zero-latency run shows the pipeline's raw CPU cost beside it.
 await benchIngest(50);

@@ -2,7 +2,7 @@
 
 import { createHash } from 'node:crypto';
 import { guessLanguage } from '../text/language.js';
-import { cap, cleanTitle, htmlToText } from './html.js';
+import { cap, cleanTitle, htmlToText, MAX_HTML_CHARS, MAX_TEXT_CHARS } from './html.js';
 import type { Item } from './item.js';
 
 const MAX_LINK_CHARS = 8_192;
@@ -54,10 +54,37 @@ export interface RawEntry {
   language: string | null;
 }
 
-/** Maps one entry, already pulled out of its format, to an Item. */
-/** Language: the item's own, else the operator's hint, else the feed's, else guessed from script. */
-export function toItem(entry: RawEntry, feedUrl: string, feedLanguage: string | null, languageHint?: string): Item {
-  const text = entry.bodyHtml ? htmlToText(entry.bodyHtml) : '';
+/** How much HTML one document may have converted in full: past it, each body is read from its first 2,000 characters. */
+export const DOCUMENT_HTML_BUDGET = 1_000_000;
+const HTML_AFTER_BUDGET = 2_000;
+/** The most items one document gives (news feeds list tens, archives a few thousand). */
+export const MAX_ITEMS = 5_000;
+
+/** What every entry of one document shares: where it comes from, and the HTML it may still have converted. */
+export interface ItemContext {
+  feedUrl: string;
+  feedLanguage: string | null;
+  /** the operator's language hint from the config */
+  languageHint?: string | undefined;
+  /** characters of HTML left to convert in full for this document (see DOCUMENT_HTML_BUDGET) */
+  htmlLeft: number;
+}
+
+export function itemContext(feedUrl: string, feedLanguage: string | null, languageHint?: string): ItemContext {
+  return { feedUrl, feedLanguage, languageHint, htmlLeft: DOCUMENT_HTML_BUDGET };
+}
+
+/**
+ * Maps one entry, already pulled out of its format, to an Item. Language: the item's own, else
+ * the operator's hint, else the feed's, else guessed from script.
+ */
+export function toItem(entry: RawEntry, context: ItemContext): Item {
+  const { feedUrl, feedLanguage, languageHint } = context;
+  // A document's bodies together are converted within a budget: a feed of a hundred 100 KB items
+  // costs what one long article does, not a hundred times it.
+  const maxHtml = Math.min(MAX_HTML_CHARS, Math.max(HTML_AFTER_BUDGET, context.htmlLeft));
+  const text = entry.bodyHtml ? htmlToText(entry.bodyHtml, MAX_TEXT_CHARS, maxHtml) : '';
+  if (entry.bodyHtml) context.htmlLeft -= Math.min(entry.bodyHtml.length, maxHtml);
   let title = entry.titleHtml ? cleanTitle(entry.titleHtml) : '';
   if (!title) title = text.split('\n')[0]?.slice(0, 140) ?? '';
   const guid = entry.guid ? cap(entry.guid.trim(), MAX_FIELD_CHARS) || null : null;

@@ -1,7 +1,7 @@
 // JSON Feed 1.0/1.1 (jsonfeed.org), parsed by us and adapted to Item.
 
 import { z } from 'zod';
-import { parseDate, safeLink, toItem } from './adapt.js';
+import { itemContext, MAX_ITEMS, parseDate, safeLink, toItem } from './adapt.js';
 import type { ParsedFeed } from './item.js';
 
 const optionalString = z.string().optional().catch(undefined);
@@ -39,7 +39,8 @@ export function parseJsonFeed(text: string, feedUrl: string, languageHint?: stri
   const feed = JsonFeed.parse(JSON.parse(text));
   const base = safeLink(feed.home_page_url, feedUrl) ?? feedUrl;
   const feedLanguage = feed.language?.toLowerCase().split(/[-_]/u)[0] || null;
-  const items = feed.items.flatMap((raw) => {
+  const context = itemContext(feedUrl, feedLanguage, languageHint);
+  const items = feed.items.slice(0, MAX_ITEMS).flatMap((raw) => {
     const parsed = JsonFeedItem.safeParse(raw);
     if (!parsed.success) return []; // one malformed entry does not sink the feed
     const entry = parsed.data;
@@ -55,9 +56,7 @@ export function parseJsonFeed(text: string, feedUrl: string, languageHint?: stri
           author: entry.authors?.[0]?.name ?? entry.author?.name ?? null,
           language: entry.language?.toLowerCase().split(/[-_]/u)[0] || null,
         },
-        feedUrl,
-        feedLanguage,
-        languageHint,
+        context,
       ),
     ];
   });

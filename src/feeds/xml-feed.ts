@@ -2,7 +2,7 @@
 
 import Parser from 'rss-parser';
 import { z } from 'zod';
-import { parseDate, safeLink, toItem } from './adapt.js';
+import { itemContext, MAX_ITEMS, parseDate, safeLink, toItem } from './adapt.js';
 import { prepareAtom } from './atom.js';
 import type { FeedFormat, ParsedFeed } from './item.js';
 
@@ -58,7 +58,8 @@ export async function parseXmlFeed(text: string, feedUrl: string, format: FeedFo
   const feed = RssParserFeed.parse(await newParser().parseString(source));
   const base = rootXmlBase(text, feedUrl) ?? safeLink(feed.link, feedUrl) ?? feedUrl;
   const feedLanguage = (feed.language ?? feed['dc:language'])?.trim().toLowerCase().split(/[-_]/u)[0] || null;
-  const items = feed.items.map((raw) => {
+  const context = itemContext(feedUrl, feedLanguage, languageHint);
+  const items = feed.items.slice(0, MAX_ITEMS).map((raw) => {
     const entry = RssParserItem.parse(raw);
     return toItem(
       {
@@ -71,9 +72,7 @@ export async function parseXmlFeed(text: string, feedUrl: string, format: FeedFo
         author: entry.creator ?? entry.author ?? null,
         language: entry.language?.trim().toLowerCase().split(/[-_]/u)[0] || null,
       },
-      feedUrl,
-      feedLanguage,
-      languageHint,
+      context,
     );
   });
   return {

@@ -50,6 +50,22 @@ describe('bounds on one item', () => {
     expect(cap('😀'.repeat(10), 10)).toBe(`😀😀😀${TRUNCATED}`);
   });
 
+  it('a document converts a million characters of HTML in full, then each body from its first 2,000: a 10 MB feed costs what a long article does', async () => {
+    const paragraphs = '<p>Protesters gathered in Almaty on Sunday.</p>'.repeat(2_200);
+    const items = Array.from({ length: 100 }, (_, i) => `<item><title>Item ${i}</title><guid>g${i}</guid><description><![CDATA[${paragraphs}]]></description></item>`).join('');
+    const feed = await parseFeed(`<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>${items}</channel></rss>`, 'https://n.test/rss');
+    expect(feed.items).toHaveLength(100);
+    expect(feed.items[0]?.text.length).toBeGreaterThan(20_000);
+    expect(feed.items[99]?.text.length).toBeLessThan(2_100);
+    expect(feed.items[99]?.text.endsWith('[…]')).toBe(true);
+  });
+
+  it('a document gives at most 5,000 items', async () => {
+    const items = Array.from({ length: 6_000 }, (_, i) => `<item><title>Item ${i}</title><guid>g${i}</guid></item>`).join('');
+    const feed = await parseFeed(`<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>${items}</channel></rss>`, 'https://n.test/rss');
+    expect(feed.items).toHaveLength(5_000);
+  });
+
   it('a feed whose item is a 10 MB title and 2 MB of nesting parses, the item within the caps, its other item intact', async () => {
     const feed = await parseFeed(rss('Almaty '.repeat(1_500_000), '<b>'.repeat(700_000)), 'https://n.test/rss');
     const [hostile, normal] = feed.items;
