@@ -1,6 +1,7 @@
 // `steppewatch once`, the real CLI as a child process, against a local feed server and a fake
 // Telegram Bot API.
 
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -185,5 +186,24 @@ describe('steppewatch once', () => {
     const result = await runCli(['once', '--config', writeConfig()], { ...env(), DATABASE_URL: 'mysql://localhost/x' });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('DATABASE_URL must start with sqlite: or postgres://');
+  });
+
+  it('exits 1 with a sentence, not a stack trace, when the SQLite file is not a database or is damaged', async () => {
+    const config = writeConfig();
+    const garbage = join(dir, 'garbage.db');
+    writeFileSync(garbage, randomBytes(10_000));
+    const notADatabase = await runCli(['once', '--config', config], { ...env(), DATABASE_URL: `sqlite:${garbage}` });
+    expect(notADatabase.code).toBe(1);
+    expect(notADatabase.stderr.trim()).toBe(`cannot open SQLite database ${garbage}: file is not a database`);
+
+    // A database whose pages past the header were overwritten: found when it is opened.
+    const damaged = join(dir, 'damaged.db');
+    expect((await runCli(['once', '--config', config], { ...env(), DATABASE_URL: `sqlite:${damaged}` })).code).toBe(0);
+    const bytes = readFileSync(damaged);
+    randomBytes(bytes.length - 8192).copy(bytes, 8192);
+    writeFileSync(damaged, bytes);
+    const broken = await runCli(['once', '--config', config], { ...env(), DATABASE_URL: `sqlite:${damaged}` });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr.trim()).toMatch(/^cannot open SQLite database .*damaged\.db: (database disk image is malformed|file is not a database)$/u);
   });
 });
