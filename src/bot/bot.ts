@@ -9,10 +9,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Telegraf, TelegramError } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { Config } from '../config/load.js';
-import { LOCALES, t, translator, type Locale } from '../i18n/i18n.js';
+import { chatLocale, LOCALES, t, translator, type Locale } from '../i18n/i18n.js';
 import type { Logger } from '../log.js';
 import { unescapeHtml } from '../summary/render.js';
-import { answerCommand, applySetting, chatLocale, MENU, parseCommand, settingsMessage, type BotStore } from './commands.js';
+import { answerCommand, applySetting, MENU, parseCommand, settingsMessage, type BotStore } from './commands.js';
 
 export interface BotOptions {
   token: string;

@@ -6,7 +6,7 @@ import { parseDuration } from '../config/duration.js';
 import { isTimeZone } from '../config/schema.js';
 import { compileWatchlist, type Watchlist } from '../match/matcher.js';
 import { QueryError } from '../match/query.js';
-import { html, isLocale, localeOf, t, translator, type Locale, type Translate } from '../i18n/i18n.js';
+import { chatLocale, html, isLocale, localeOf, t, translator, type Translate } from '../i18n/i18n.js';
 import type { ChatRecord, ChatSettings, ChatWatchlist, FeedState, Store, SubscriptionStore } from '../store/store.js';
 import { escapeHtml, unescapeHtml } from '../summary/render.js';
 import { isLink, linkVariants, whyAnswer } from './why.js';
@@ -42,11 +42,6 @@ const MAX_MUTE_MS = 366 * 86_400_000;
 export function parseCommand(text: string): { name: string; argument: string } | null {
   const match = /^\/([a-z_]+)(?:@\w+)?(?:\s+([\s\S]*))?$/iu.exec(text.trim());
   return match ? { name: (match[1] ?? '').toLowerCase(), argument: (match[2] ?? '').trim() } : null;
-}
-
-/** The language the bot answers a chat in: its /lang, else the sender's app, else the app language last seen. */
-export function chatLocale(record: Pick<ChatSettings, 'language' | 'appLanguage'> | null, languageCode: string | null = null): Locale {
-  return localeOf(record?.language ?? languageCode ?? record?.appLanguage ?? null);
 }
 
 function describe(tr: Translate, watchlist: ChatWatchlist, n: number): string {
@@ -190,6 +185,7 @@ export async function answerCommand(input: CommandInput, store: BotStore, config
     return threadId !== null;
   };
   const presets = [...config.watchlists.keys()].sort();
+  const presetList = () => tr('presets.list', { list: html(presets.map((p) => `• <b>${escapeHtml(p)}</b>`).join('\n')) });
   switch (command.name) {
     case 'start':
       await ensureChat();
@@ -197,9 +193,9 @@ export async function answerCommand(input: CommandInput, store: BotStore, config
     case 'help':
       return tr('help');
     case 'presets':
-      return presets.length > 0 ? tr('presets.list', { list: html(presets.map((p) => `• <b>${escapeHtml(p)}</b>`).join('\n')) }) : tr('presets.none');
+      return presets.length > 0 ? presetList() : tr('presets.none');
     case 'subscribe': {
-      if (!command.argument && presets.length > 0) return tr('presets.list', { list: html(presets.map((p) => `• <b>${escapeHtml(p)}</b>`).join('\n')) });
+      if (!command.argument && presets.length > 0) return presetList();
       if (!config.watchlists.has(command.argument)) {
         return tr('subscribe.unknown', { name: command.argument, list: html(presets.map((p) => `<b>${escapeHtml(p)}</b>`).join(', ')) });
       }

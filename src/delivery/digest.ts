@@ -1,7 +1,7 @@
 // Digests: the alerts collected for a chat that asked for them (/digest hourly|daily), sent as one
 // message per period, split where a message would pass Telegram's limit, never inside an item.
 
-import { localeOf, t, type Locale } from '../i18n/i18n.js';
+import { chatLocale, t, type Locale } from '../i18n/i18n.js';
 import type { DigestItem, Store } from '../store/store.js';
 import { MESSAGE_LIMIT, unescapeHtml, visibleLength } from '../summary/render.js';
 import { inQuietHours } from './quiet.js';
@@ -40,8 +40,7 @@ export async function queueDueDigests(store: Store, now: number): Promise<number
   for (const { chat, items } of due) {
     const chatSettings = settings.get(chat);
     if (inQuietHours(chatSettings?.quiet, now)) continue;
-    const locale = localeOf(chatSettings?.language ?? chatSettings?.appLanguage ?? null);
-    await store.queueDigest(chat, digestMessages(items, locale), items.map((i) => i.id), now);
+    await store.queueDigest(chat, digestMessages(items, chatLocale(chatSettings)), items.map((i) => i.id), now);
     queued++;
   }
   return queued;

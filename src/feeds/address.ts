@@ -89,6 +89,20 @@ export class AddressRefused extends Error {
   }
 }
 
+const targetVerdicts = new Map<string, { isPrivate: boolean; at: number }>();
+const TARGET_VERDICT_MS = 10 * 60_000;
+
+/** isPrivateTarget through the system resolver, remembered for ten minutes: the cycle asks for every feed. */
+export async function isPrivateTargetCached(url: string, now = Date.now()): Promise<boolean> {
+  const host = hostOf(url);
+  const known = targetVerdicts.get(host);
+  if (known && known.at > now - TARGET_VERDICT_MS) return known.isPrivate;
+  const isPrivate = await isPrivateTarget(url);
+  if (targetVerdicts.size > 10_000) targetVerdicts.clear();
+  targetVerdicts.set(host, { isPrivate, at: now });
+  return isPrivate;
+}
+
 /** Whether the configured URL of a feed is itself private (a local feed): then it may reach private addresses. */
 export async function isPrivateTarget(url: string, resolver: Resolver = systemResolver): Promise<boolean> {
   const host = hostOf(url);
@@ -105,10 +119,16 @@ export async function isPrivateTarget(url: string, resolver: Resolver = systemRe
  * The addresses `url` may connect to under the policy, or AddressRefused: every address the host
  * resolves to must be public, allowed by the list, or the feed must be allowed private addresses.
  */
-export async function checkDestination(url: string, policy: { allowPrivate: boolean; allowList: AddressAllowList; resolver?: Resolver }): Promise<void> {
+export async function checkDestination(
+  url: string,
+  policy: { allowPrivate: boolean; allowList: AddressAllowList; resolver?: Resolver; checkedAtConnect?: boolean },
+): Promise<void> {
   if (policy.allowPrivate) return;
   const host = hostOf(url);
   if (policy.allowList.allowsHost(host)) return;
+  // A name the connection pool resolves and checks itself (publicOnlyLookup) is not looked up
+  // twice; an address literal never reaches a lookup, so it is checked here.
+  if (isIP(host) === 0 && policy.checkedAtConnect) return;
   const addresses = isIP(host) !== 0 ? [host] : await (policy.resolver ?? systemResolver)(host).catch(() => [] as string[]);
   const refused = addresses.find((a) => isPrivateAddress(a) && !policy.allowList.allowsAddress(a));
   if (refused !== undefined) throw new AddressRefused(`refused: ${host} is a private address (${refused}); list it in fetch.allow_private to allow it`);

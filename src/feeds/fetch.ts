@@ -25,7 +25,7 @@ export interface FetchRequest {
    * every hop is checked, and private addresses refused unless `allowPrivate` (the configured
    * URL is itself private) or the allow-list says so
    */
-  access?: { allowPrivate: boolean; allowList: AddressAllowList; resolver?: Resolver };
+  access?: { allowPrivate: boolean; allowList: AddressAllowList; resolver?: Resolver; checkedAtConnect?: boolean };
 }
 
 export type FetchResult =

@@ -7,7 +7,9 @@ import ar from './locales/ar.json' with { type: 'json' };
 import en from './locales/en.json' with { type: 'json' };
 import kk from './locales/kk.json' with { type: 'json' };
 import ru from './locales/ru.json' with { type: 'json' };
+import type { ChatSettings } from '../store/store.js';
 import { escapeHtml } from '../summary/render.js';
+import { primaryLanguage } from '../text/language.js';
 
 export const LOCALES = ['en', 'ru', 'kk', 'ar'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -30,8 +32,13 @@ export type MessageParams = Readonly<Record<string, string | number | Html>>;
 
 /** The locale for a Telegram `language_code` ("ru", "kk-KZ", …); English when we do not speak it. */
 export function localeOf(code: string | null | undefined): Locale {
-  const primary = (code ?? '').toLowerCase().split(/[-_]/u)[0] ?? '';
-  return (LOCALES as readonly string[]).includes(primary) ? (primary as Locale) : 'en';
+  const primary = primaryLanguage(code ?? '');
+  return isLocale(primary) ? primary : 'en';
+}
+
+/** The language the bot speaks to a chat: its /lang, else the sender's app (`languageCode`), else the app language last seen there. */
+export function chatLocale(record: Pick<ChatSettings, 'language' | 'appLanguage'> | null | undefined, languageCode: string | null = null): Locale {
+  return localeOf(record?.language ?? languageCode ?? record?.appLanguage ?? null);
 }
 
 export function isLocale(code: string): code is Locale {

@@ -5,7 +5,7 @@ import type { Config, FeedConfig } from '../config/load.js';
 import { queueDueDigests } from '../delivery/digest.js';
 import type { DrainReport } from '../delivery/outbox.js';
 import type { AlertSink } from '../delivery/sink.js';
-import { AddressAllowList, isPrivateTarget } from '../feeds/address.js';
+import { AddressAllowList, isPrivateTargetCached } from '../feeds/address.js';
 import { createFeedAgent, FetchError, fetchFeed } from '../feeds/fetch.js';
 import { nextPollAfterFailure } from '../feeds/health.js';
 import { FeedParseError } from '../feeds/parse.js';
@@ -215,12 +215,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   const allowList = new AddressAllowList(config.fetch.allowPrivate);
   const agent = createFeedAgent(config.fetch.connectTimeoutMs, allowList);
   const localAgent = createFeedAgent(config.fetch.connectTimeoutMs);
-  const privateTargets = new Map<string, Promise<boolean>>();
-  const accessFor = async (feed: FeedConfig) => {
-    let isPrivate = privateTargets.get(feed.url);
-    if (!isPrivate) privateTargets.set(feed.url, (isPrivate = isPrivateTarget(feed.url)));
-    return { allowPrivate: await isPrivate, allowList };
-  };
+  // The public-only pool checks names when it connects; the pre-check is left address literals.
+  const accessFor = async (feed: FeedConfig) => ({ allowPrivate: await isPrivateTargetCached(feed.url), allowList, checkedAtConnect: true });
   const byUrl = new Map(config.feeds.map((feed) => [feed.url, feed]));
   const urls = [...byUrl.keys()];
   // Feeds are claimed from the store a batch at a time: with several workers on one database each

@@ -42,6 +42,18 @@ describe('private addresses', () => {
     await expect(checkDestination('https://internal.example/rss', { ...policy, allowPrivate: true })).resolves.toBeUndefined();
   });
 
+  it('leaves names to a pool that checks them when it connects (one lookup, not two), and still checks address literals', async () => {
+    let lookups = 0;
+    const counting: Resolver = (host) => {
+      lookups++;
+      return stub(host);
+    };
+    const policy = { allowPrivate: false, allowList: new AddressAllowList(), resolver: counting, checkedAtConnect: true };
+    await expect(checkDestination('https://internal.example/rss', policy)).resolves.toBeUndefined();
+    expect(lookups).toBe(0);
+    await expect(checkDestination('http://169.254.169.254/latest/', policy)).rejects.toThrow(/169\.254\.169\.254/u);
+  });
+
   it('the config takes an allow-list of hosts and networks and refuses anything else', () => {
     const config = parseConfig('feeds:\n  - url: https://f.test/rss\nfetch:\n  allow_private: [intranet.local, 10.1.0.0/16, "fd00::1"]\n', 'c.yaml', {});
     expect(config.fetch.allowPrivate).toEqual(['intranet.local', '10.1.0.0/16', 'fd00::1']);
