@@ -15,6 +15,7 @@ import { importOpml, OpmlError, writeOpml } from './opml/opml.js';
 import { EnvError, readEnv, type Env } from './env.js';
 import { createLogger, scrubLibraryDebug, type Logger } from './log.js';
 import { openStore, StoreError } from './store/open.js';
+import { storeProblem } from './store/problem.js';
 import { migrateStore } from './store/migrate.js';
 import { BOT_ROLE } from './worker/roles.js';
 import { VERSION } from './version.js';
@@ -325,6 +326,10 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
     } else if (isUserError(error)) {
       process.stderr.write(`${error.message}\n`);
+      process.exitCode = 1;
+    } else if (storeProblem(error) !== null) {
+      // The database failed under a command (read-only, damaged, disk full): the fix, not a stack.
+      process.stderr.write(`steppewatch: ${storeProblem(error)}\n`);
       process.exitCode = 1;
     } else {
       process.stderr.write(`steppewatch: unexpected error: ${(error as Error).stack ?? String(error)}\n`);

@@ -1,6 +1,7 @@
 // Opens the store named by DATABASE_URL.
 
 import { PostgresStore, SCHEMA_NAME, takeQueryParam } from './postgres.js';
+import { storeProblem } from './problem.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
@@ -21,7 +22,7 @@ export async function openStore(databaseUrl: string = DEFAULT_DATABASE_URL): Pro
     try {
       return new SqliteStore(path);
     } catch (error) {
-      throw new StoreError(`cannot open SQLite database ${path}: ${(error as Error).message}`);
+      throw new StoreError(`cannot open SQLite database ${path}: ${storeProblem(error, 'the file') ?? (error as Error).message}`);
     }
   }
   if (/^postgres(ql)?:\/\//u.test(databaseUrl)) return openPostgres(databaseUrl);

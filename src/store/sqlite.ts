@@ -301,6 +301,9 @@ export class SqliteStore implements Store {
           this.db.exec(sql);
           this.db.pragma(`user_version = ${current + i + 1}`);
         });
+        // A write even when there is nothing to migrate: a read-only file is refused here, at
+        // open, not by the first cycle after the worker said it started.
+        if (current === MIGRATIONS.length) this.db.pragma(`user_version = ${current}`);
       })
       .immediate();
   }

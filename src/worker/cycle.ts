@@ -18,6 +18,7 @@ import { decideStories, prepareFeed, type FeedOutcome } from './process-feed.js'
 import { buildRouting } from './routing.js';
 import { StoryIndex } from '../dedup/story-index.js';
 import type { Embedder } from '../dedup/embeddings.js';
+import { storeProblem } from '../store/problem.js';
 import { StoreBusyError } from '../store/store.js';
 import { DIGESTS_ROLE, PRUNE_ROLE } from './roles.js';
 import { sendQueued, type DeliveryMode } from './sender.js';
@@ -187,7 +188,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     try {
       return await stage();
     } catch (error) {
-      if (error instanceof StoreBusyError) throw error;
+      // A database failing (read-only, damaged, full) is not the feed's fault: it fails the cycle.
+      if (error instanceof StoreBusyError || storeProblem(error) !== null) throw error;
       log.error({ feed: feed.url, err: error }, 'feed could not be processed');
       const state = await store.getFeedState(feed.url);
       await recordFailure(feed, new Error(`processing failed: ${(error as Error).message}`), (state?.consecutiveFailures ?? 0) + 1);

@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
+import { storeProblem } from '../store/problem.js';
 import type { Store } from '../store/store.js';
 import type { Metrics } from './metrics.js';
 import type { WorkerStatus } from './worker.js';
@@ -21,6 +22,9 @@ export interface Readiness {
 export function readiness(status: WorkerStatus, storeError: string | null, now: number): Readiness {
   const reasons: string[] = [];
   if (storeError !== null) reasons.push(`store: ${storeError}`);
+  // A store that answers reads but failed the last cycle (read-only, disk full) is not ready now,
+  // not two schedule periods later.
+  else if (status.storeProblem) reasons.push(`store: ${status.storeProblem}`);
   if (status.lastCycleFinishedAt === null) {
     reasons.push(status.running ? 'the first cycle is still running' : `no cycle has finished yet${status.lastCycleError ? ` (last error: ${status.lastCycleError})` : ''}`);
   } else {
@@ -75,7 +79,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, source
     case '/readyz': {
       const storeError = await sources.store.ping().then(
         () => null,
-        (error: unknown) => (error as Error).message,
+        (error: unknown) => storeProblem(error) ?? (error as Error).message,
       );
       const status = sources.status();
       const verdict = readiness(status, storeError, Date.now());

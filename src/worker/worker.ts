@@ -11,6 +11,7 @@ import { drainAsSender } from './sender.js';
 import { StoryIndex } from '../dedup/story-index.js';
 import { createSerialQueue } from '../concurrency.js';
 import { BOT_ROLE, SENDER_ROLE } from './roles.js';
+import { storeProblem } from '../store/problem.js';
 
 /** What the worker tells whoever watches it (metrics); called synchronously, must not throw. */
 export interface WorkerObserver {
@@ -42,6 +43,8 @@ export interface WorkerStatus {
   periodMs: number;
   /** the roles this worker holds on the database (sender, bot, digests, prune) */
   roles: string[];
+  /** the database failure that failed the last cycle, in words (read-only, damaged, disk full) */
+  storeProblem?: string | null;
   /** what keeps delivery from working now (a refused bot token), if anything */
   deliveryProblem?: string | null;
 }
@@ -108,7 +111,8 @@ export function startWorker(options: WorkerOptions): Worker {
       observer.drained?.(drained);
       if (drained.sent + drained.failed > 0) log.info({ ...drained }, 'queued messages sent');
     } catch (error) {
-      log.error({ err: error }, 'sender loop: could not send queued messages; trying again');
+      const problem = storeProblem(error);
+      log.error({ err: error, ...(problem ? { problem } : {}) }, `sender loop: could not send queued messages${problem ? `: ${problem}` : ''}; trying again`);
     } finally {
       senderBusy = false;
     }
@@ -148,11 +152,14 @@ export function startWorker(options: WorkerOptions): Worker {
         noteRoles();
         status.lastCycleFinishedAt = Date.now();
         status.lastCycleError = null;
+        status.storeProblem = null;
         observer.cycleFinished?.(report);
       })
       .catch((error: unknown) => {
-        status.lastCycleError = (error as Error).message;
-        log.error({ err: error }, 'cycle failed');
+        const problem = storeProblem(error);
+        status.lastCycleError = problem ?? (error as Error).message;
+        status.storeProblem = problem;
+        log.error({ err: error, ...(problem ? { problem } : {}) }, problem ? `cycle failed: ${problem}` : 'cycle failed');
         observer.cycleFailed?.(error, Date.now() - started);
       })
       .finally(() => {

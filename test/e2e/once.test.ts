@@ -2,7 +2,7 @@
 // Telegram Bot API.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -188,13 +188,34 @@ describe('steppewatch once', () => {
     expect(result.stderr).toContain('DATABASE_URL must start with sqlite: or postgres://');
   });
 
+  it('refuses at start, with the fix, a SQLite file it may not write (once and run)', async () => {
+    const config = writeConfig();
+    const file = join(dir, 'read-only.db');
+    expect((await runCli(['once', '--config', config], { ...env(), DATABASE_URL: `sqlite:${file}` })).code).toBe(0);
+    chmodSync(file, 0o444);
+    chmodSync(dir, 0o555);
+    // Root may write any file: the CLI then runs as "nobody", to whom the file is read-only.
+    const as = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+    try {
+      for (const command of ['once', 'run']) {
+        const result = await runCli([command, '--config', config], { ...env(), DATABASE_URL: `sqlite:${file}` }, undefined, as);
+        expect(result.code).toBe(1);
+        expect(result.stderr.trim()).toBe(
+          `cannot open SQLite database ${file}: the file cannot be written (attempt to write a readonly database): make the file, its -wal and -shm files and the directory they are in writable by the user running steppewatch`,
+        );
+      }
+    } finally {
+      chmodSync(dir, 0o755);
+    }
+  });
+
   it('exits 1 with a sentence, not a stack trace, when the SQLite file is not a database or is damaged', async () => {
     const config = writeConfig();
     const garbage = join(dir, 'garbage.db');
     writeFileSync(garbage, randomBytes(10_000));
     const notADatabase = await runCli(['once', '--config', config], { ...env(), DATABASE_URL: `sqlite:${garbage}` });
     expect(notADatabase.code).toBe(1);
-    expect(notADatabase.stderr.trim()).toBe(`cannot open SQLite database ${garbage}: file is not a database`);
+    expect(notADatabase.stderr.trim()).toMatch(/^cannot open SQLite database .*garbage\.db: the file is damaged \(file is not a database\): stop steppewatch, then restore the file from a backup/u);
 
     // A database whose pages past the header were overwritten: found when it is opened.
     const damaged = join(dir, 'damaged.db');
@@ -204,6 +225,6 @@ describe('steppewatch once', () => {
     writeFileSync(damaged, bytes);
     const broken = await runCli(['once', '--config', config], { ...env(), DATABASE_URL: `sqlite:${damaged}` });
     expect(broken.code).toBe(1);
-    expect(broken.stderr.trim()).toMatch(/^cannot open SQLite database .*damaged\.db: (database disk image is malformed|file is not a database)$/u);
+    expect(broken.stderr.trim()).toMatch(/^cannot open SQLite database .*damaged\.db: the file is damaged \((database disk image is malformed|file is not a database)\): stop steppewatch/u);
   });
 });

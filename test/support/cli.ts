@@ -21,12 +21,18 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-export function startCli(args: string[], env: Record<string, string>, cwd = ROOT): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+/** Another user to run the CLI as (only root may ask): for what root is never refused, like a read-only file. */
+export interface RunAs {
+  uid: number;
+  gid: number;
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<CliResult> {
-  const child = startCli(args, env, cwd);
+export function startCli(args: string[], env: Record<string, string>, cwd = ROOT, as?: RunAs): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'], ...as });
+}
+
+export function runCli(args: string[], env: Record<string, string> = {}, cwd = ROOT, as?: RunAs): Promise<CliResult> {
+  const child = startCli(args, env, cwd, as);
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));

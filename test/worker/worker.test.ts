@@ -5,6 +5,7 @@ import { ConsoleSink } from '../../src/delivery/console.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { CycleReport } from '../../src/worker/cycle.js';
+import { readiness } from '../../src/worker/http.js';
 import { schedulePeriodMs, startWorker, type Worker } from '../../src/worker/worker.js';
 import { FeedServer, rss } from '../support/feed-server.js';
 
@@ -104,6 +105,42 @@ describe('the worker', () => {
     store.dueOutbox = () => Promise.reject(new Error('disk I/O error'));
     await worker.stop('SIGTERM');
     expect(messages).toContain('could not send queued alerts before stopping');
+  });
+
+  it('says in words when the database stops taking writes mid-run, is not ready meanwhile, and loses no alert', async () => {
+    feeds.set('/a.xml', rss('A', []));
+    const finished: Array<() => void> = [];
+    const failed: Array<() => void> = [];
+    const next = (list: Array<() => void>) => new Promise<void>((resolve) => list.push(resolve));
+    const cycleFinished = next(finished);
+    worker = startWorker({
+      config: config(['/a.xml']),
+      store,
+      sink,
+      log,
+      observer: { cycleFinished: () => finished.shift()?.(), cycleFailed: () => failed.shift()?.() },
+    });
+    await cycleFinished;
+    // The real SQLite connection refusing writes, as a file made read-only or a full disk does.
+    const db = (store as unknown as { db: { pragma(sql: string): unknown } }).db;
+    const cycleFailed = next(failed);
+    db.pragma('query_only = ON');
+    feeds.set('/a.xml', protest('a-1', 'Митинг в Алматы разогнан полицией'));
+    await cycleFailed;
+    const problem = worker.status().storeProblem ?? '';
+    expect(problem).toMatch(/^the SQLite database cannot be written \(.*readonly.*\): make the file, its -wal and -shm files and the directory/u);
+    expect(messages).toContain(`cycle failed: ${problem}`);
+    expect(readiness(worker.status(), null, Date.now())).toEqual({ ready: false, reasons: [`store: ${problem}`] });
+    expect(printed).not.toContain('Митинг в Алматы');
+
+    // Writable again: the next cycle alerts on the item, once, and readiness comes back.
+    const recovered = next(finished);
+    db.pragma('query_only = OFF');
+    await recovered;
+    await worker.stop('test over');
+    expect(worker.status().storeProblem).toBeNull();
+    expect(readiness(worker.status(), null, Date.now()).reasons).not.toContainEqual(expect.stringMatching(/^store:/u));
+    expect(printed.match(/Митинг в Алматы/gu)).toHaveLength(1);
   });
 
   it('uses a reloaded config from the next cycle on', async () => {
