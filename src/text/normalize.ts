@@ -1,6 +1,8 @@
 // Script-aware normalisation shared by watchlist terms and feed text: both sides must fold the
 // same way, or a term written one way never meets the text written another.
 
+import { kazakhForms } from './kazakh.js';
+
 const ARABIC_DIACRITICS = '\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640'; // tashkeel, Quranic marks, tatweel
 const LATIN_WITH_MARKS = /(\p{Script=Latin})\p{M}+/gu;
 
@@ -250,6 +252,7 @@ function charsToString(chars: Uint16Array, length: number): string {
 }
 
 const ARABIC_LETTER = /[\u0621-\u064A]/u;
+const CYRILLIC_LETTER = /[\u0430-\u044F]/u;
 // Light stemming in the spirit of Larkey's light10, on normalised text (ة→ه, ى→ي already done).
 const ARABIC_ARTICLES = ['وال', 'فال', 'بال', 'كال', 'لل', 'ال'];
 const ARABIC_CONJUNCTIONS = ['و', 'ف'];
@@ -258,15 +261,18 @@ const ARABIC_PREPOSITIONS = ['ب', 'ل', 'ك'];
 const ARABIC_SUFFIXES = ['ها', 'ان', 'ات', 'ون', 'ين', 'يه', 'نا', 'هم', 'ه', 'ي'];
 
 /**
- * The forms a token may stand for once clitics and common suffixes are peeled off
+ * The forms a token may stand for once clitics (Arabic) or inflections (Kazakh, see kazakh.ts) and common suffixes are peeled off
  * («والاحتجاجات» → «احتجاجات», «احتجاج»). A term matches a token when the term is one of these
  * forms, so the term itself is never stemmed: «ألماتي» does not shrink to «مات» (died).
  */
 export function tokenForms(token: string): string[] {
-  if (!ARABIC_LETTER.test(token)) return [token];
+  const arabic = ARABIC_LETTER.test(token);
+  if (!arabic && !CYRILLIC_LETTER.test(token)) return [token];
   const cached = formsCache.get(token);
   if (cached) return cached;
-  const forms = arabicForms(token);
+  // Cyrillic words get the Kazakh endings peeled (a Russian word rarely ends in one that leaves
+  // a stem some term is: what a stray form costs is a lookup that finds nothing).
+  const forms = arabic ? arabicForms(token) : kazakhForms(token);
   // News vocabulary repeats; a bounded cache keeps the common words cheap without growing forever.
   if (formsCache.size >= FORMS_CACHE_LIMIT) formsCache.clear();
   formsCache.set(token, forms);
