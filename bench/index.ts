@@ -3,6 +3,7 @@
 import { benchChats } from './chats.js';
 import { benchDedup } from './dedup.js';
 import { benchFanOut } from './fanout.js';
+import { benchFeedParse } from './feeds.js';
 import { benchHostile } from './hostile.js';
 import { benchIngest } from './ingest.js';
 import { benchMatch } from './match.js';
@@ -12,6 +13,7 @@ import { benchWorkers } from './workers.js';
 process.stdout.write(`steppewatch benchmarks — node ${process.version}, ${process.platform}/${process.arch}\n`);
 benchMatch();
 await benchHostile();
+await benchFeedParse();
 // Loopback answers in microseconds, which no real feed does: the target is judged with a modest
 // simulated latency; the zero-latency run shows the pipeline's raw CPU cost beside it.
 await benchIngest(50);

@@ -2,7 +2,7 @@
 
 import { createHash } from 'node:crypto';
 import { guessLanguage } from '../text/language.js';
-import { cap, cleanTitle, htmlToText, MAX_HTML_CHARS, MAX_TEXT_CHARS } from './html.js';
+import { cap, cleanTitle, htmlToText, MAX_HTML_CHARS, MAX_TEXT_CHARS, stripActive } from './html.js';
 import type { Item } from './item.js';
 
 const MAX_LINK_CHARS = 8_192;
@@ -42,6 +42,25 @@ export function parseDate(text: string | null | undefined): Date | null {
   const trimmed = text.trim().replace(ZONE_SUFFIX, (_m, zone: string) => ` ${ZONES[zone] ?? ''}`);
   const date = new Date(trimmed);
   return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/**
+ * A language tag's primary subtag ("ru-RU" → "ru"), or null when it is none: the value is stored
+ * and printed, so anything but two or three letters (markup, junk) is dropped.
+ */
+export function languageTag(tag: string | null | undefined): string | null {
+  const primary = tag?.trim().toLowerCase().split(/[-_]/u)[0] ?? '';
+  return /^[a-z]{2,3}$/u.test(primary) ? primary : null;
+}
+
+/** A feed's title as one line of plain text (feeds put markup, entities and scripts in it too), or null. */
+export function feedTitle(html: string | null | undefined): string | null {
+  return html ? cleanTitle(html) || null : null;
+}
+
+/** A plain-text field that is stored as given (guid, author): trimmed, capped, active markup dropped. */
+function plainField(text: string | null): string | null {
+  return text ? stripActive(cap(text.trim(), MAX_FIELD_CHARS)).trim() || null : null;
 }
 
 export interface RawEntry {
@@ -87,7 +106,7 @@ export function toItem(entry: RawEntry, context: ItemContext): Item {
   if (entry.bodyHtml) context.htmlLeft -= Math.min(entry.bodyHtml.length, maxHtml);
   let title = entry.titleHtml ? cleanTitle(entry.titleHtml) : '';
   if (!title) title = text.split('\n')[0]?.slice(0, 140) ?? '';
-  const guid = entry.guid ? cap(entry.guid.trim(), MAX_FIELD_CHARS) || null : null;
+  const guid = plainField(entry.guid);
   const id =
     guid ??
     entry.link ??
@@ -100,7 +119,7 @@ export function toItem(entry: RawEntry, context: ItemContext): Item {
     title,
     text,
     published: entry.published,
-    author: entry.author ? cap(entry.author.trim(), MAX_FIELD_CHARS) || null : null,
+    author: plainField(entry.author),
     language: entry.language ?? languageHint ?? feedLanguage ?? guessLanguage(`${title} ${text}`),
   };
 }

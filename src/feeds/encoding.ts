@@ -12,8 +12,11 @@ export interface DecodedBody {
   charset: string;
 }
 
+// UTF-32LE's BOM begins with UTF-16LE's: it is tried first.
 const BOMS: Array<[number[], string]> = [
   [[0xef, 0xbb, 0xbf], 'utf-8'],
+  [[0x00, 0x00, 0xfe, 0xff], 'utf-32be'],
+  [[0xff, 0xfe, 0x00, 0x00], 'utf-32le'],
   [[0xff, 0xfe], 'utf-16le'],
   [[0xfe, 0xff], 'utf-16be'],
 ];
@@ -32,10 +35,17 @@ function charsetFromDocument(bytes: Uint8Array): string | null {
   return meta?.[1]?.toLowerCase() ?? null;
 }
 
-/** UTF-16 without a BOM shows itself by the zero bytes around ASCII "<". */
-function sniffUtf16(bytes: Uint8Array): string | null {
-  if (bytes[0] === 0x3c && bytes[1] === 0x00) return 'utf-16le';
-  if (bytes[0] === 0x00 && bytes[1] === 0x3c) return 'utf-16be';
+/**
+ * UTF-16 and UTF-32 without a BOM show themselves by the zero bytes around the ASCII "<" a document
+ * starts with (XML 1.0 Appendix F): 3C 00 00 00 is UTF-32LE, 00 00 00 3C UTF-32BE, 3C 00 UTF-16LE,
+ * 00 3C UTF-16BE. UTF-32 is tried first, its first four bytes also being UTF-16LE's pattern.
+ */
+function sniffWide(bytes: Uint8Array): string | null {
+  const [b0, b1, b2, b3] = [bytes[0], bytes[1], bytes[2], bytes[3]];
+  if (b0 === 0x3c && b1 === 0x00 && b2 === 0x00 && b3 === 0x00) return 'utf-32le';
+  if (b0 === 0x00 && b1 === 0x00 && b2 === 0x00 && b3 === 0x3c) return 'utf-32be';
+  if (b0 === 0x3c && b1 === 0x00) return 'utf-16le';
+  if (b0 === 0x00 && b1 === 0x3c) return 'utf-16be';
   return null;
 }
 
@@ -43,6 +53,7 @@ function normaliseLabel(label: string): string | null {
   const name = label.toLowerCase().replace(/^(x-|cs)/u, '');
   if (name === 'utf8' || name === 'utf-8' || name === 'unicode-1-1-utf-8') return 'utf-8';
   if (name === 'utf-16' || name === 'ucs-2') return 'utf-16le';
+  if (name === 'utf-32' || name === 'ucs-4') return 'utf-32le';
   // As browsers do (WHATWG Encoding): servers that say latin1 or ASCII mean windows-1252.
   if (['iso-8859-1', 'iso8859-1', 'latin1', 'l1', 'us-ascii', 'ascii', 'iso-ir-100'].includes(name)) return 'windows-1252';
   return iconv.encodingExists(name) ? name : null;
@@ -119,8 +130,8 @@ export function decodeBody(bytes: Uint8Array, contentType: string | null): Decod
       return { text: decodeWith(bytes.subarray(signature.length), charset), charset };
     }
   }
-  const utf16 = sniffUtf16(bytes);
-  if (utf16) return { text: decodeWith(bytes, utf16), charset: utf16 };
+  const wide = sniffWide(bytes);
+  if (wide) return { text: decodeWith(bytes, wide), charset: wide };
 
   const declared = [charsetFromContentType(contentType), charsetFromDocument(bytes)]
     .map((label) => (label ? normaliseLabel(label) : null))
@@ -131,6 +142,6 @@ export function decodeBody(bytes: Uint8Array, contentType: string | null): Decod
     return utf8 !== null ? { text: utf8, charset: 'utf-8' } : guessLegacy(bytes);
   }
   // Valid multi-byte UTF-8 is almost never legacy text by accident: the declaration is wrong.
-  if (utf8 !== null && hasMultibyte(bytes) && !declared.startsWith('utf-16')) return { text: utf8, charset: 'utf-8' };
+  if (utf8 !== null && hasMultibyte(bytes) && !/^utf-(16|32)/u.test(declared)) return { text: utf8, charset: 'utf-8' };
   return { text: decodeWith(bytes, declared), charset: declared };
 }

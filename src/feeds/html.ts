@@ -26,6 +26,9 @@ const toText = compile({
     { selector: 'script', format: 'skip' },
     { selector: 'style', format: 'skip' },
     { selector: 'iframe', format: 'skip' },
+    { selector: 'object', format: 'skip' },
+    { selector: 'embed', format: 'skip' },
+    { selector: 'applet', format: 'skip' },
     { selector: 'h1', options: { uppercase: false } },
     { selector: 'h2', options: { uppercase: false } },
     { selector: 'h3', options: { uppercase: false } },
@@ -75,12 +78,31 @@ export function boundNesting(html: string, maxDepth = MAX_NESTING): string {
   return html;
 }
 
+// Active markup that survives as literal text: escaped twice in the feed (&amp;lt;script&amp;gt;),
+// or in a field that is not converted from HTML (author, guid). Plain text needs none of it, and it
+// must never reach a store, a log or a chat that might render it. Each match becomes a space, and
+// the patterns allow no space inside their names, so a removal never joins two pieces into a new
+// match ("<scr<script>ipt>"): one pass is enough. Each pattern stops at the next < or > (or quote,
+// or space), so a scan is linear however often the text repeats them.
+// A script or style with its code, when the code holds no "<" (else only its tags go, below).
+const ACTIVE_ELEMENT = /<(script|style)\b[^<>]*>[^<]*<\/\1\s*>/giu;
+const ACTIVE_TAG = /<\/?(?:script|style|iframe|object|embed|applet|frameset|frame)\b[^<>]*>?/giu;
+// A javascript: URL; "JavaScript: The Good Parts" (a colon, a space, a capital) is prose and stays.
+const SCRIPT_URL = /javascript:(?!\s+\p{Lu})/giu;
+const HANDLER = /(?<![\p{L}\p{N}_])on\w+\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s<>"']*)/giu;
+
+/** Plain text without script, style, iframe, object or embed tags, javascript: URLs or on…= handlers. */
+export function stripActive(text: string): string {
+  if (!/[<=:]/u.test(text)) return text;
+  return text.replace(ACTIVE_ELEMENT, ' ').replace(ACTIVE_TAG, ' ').replace(SCRIPT_URL, ' ').replace(HANDLER, ' ');
+}
+
 /** Plain text of an HTML fragment (or of text that only has entities), whitespace tidied, within the caps. */
 export function htmlToText(html: string, maxChars = MAX_TEXT_CHARS, maxHtmlChars = MAX_HTML_CHARS): string {
   const capped = cap(html, maxHtmlChars).replace(INVISIBLE, '');
   const input = boundNesting(capped);
   const cut = html.length > maxHtmlChars || input.length < capped.length;
-  const text = LOOKS_LIKE_HTML.test(input) ? toText(input) : input;
+  const text = stripActive(LOOKS_LIKE_HTML.test(input) ? toText(input) : input);
   let tidy = text
     .replace(/[ \t\u00a0]+/gu, ' ')
     .replace(/ *\n */gu, '\n')

@@ -1,7 +1,7 @@
 // JSON Feed 1.0/1.1 (jsonfeed.org), parsed by us and adapted to Item.
 
 import { z } from 'zod';
-import { itemContext, MAX_ITEMS, parseDate, safeLink, toItem } from './adapt.js';
+import { feedTitle, itemContext, languageTag, MAX_ITEMS, parseDate, safeLink, toItem } from './adapt.js';
 import type { ParsedFeed } from './item.js';
 
 const optionalString = z.string().optional().catch(undefined);
@@ -38,7 +38,7 @@ function escapeText(text: string): string {
 export function parseJsonFeed(text: string, feedUrl: string, languageHint?: string): ParsedFeed {
   const feed = JsonFeed.parse(JSON.parse(text));
   const base = safeLink(feed.home_page_url, feedUrl) ?? feedUrl;
-  const feedLanguage = feed.language?.toLowerCase().split(/[-_]/u)[0] || null;
+  const feedLanguage = languageTag(feed.language);
   const context = itemContext(feedUrl, feedLanguage, languageHint);
   const items = feed.items.slice(0, MAX_ITEMS).flatMap((raw) => {
     const parsed = JsonFeedItem.safeParse(raw);
@@ -54,11 +54,11 @@ export function parseJsonFeed(text: string, feedUrl: string, languageHint?: stri
           bodyHtml: body ?? null,
           published: parseDate(entry.date_published ?? entry.date_modified),
           author: entry.authors?.[0]?.name ?? entry.author?.name ?? null,
-          language: entry.language?.toLowerCase().split(/[-_]/u)[0] || null,
+          language: languageTag(entry.language),
         },
         context,
       ),
     ];
   });
-  return { format: 'json', title: feed.title ?? null, link: safeLink(feed.home_page_url, feedUrl), language: feedLanguage, items };
+  return { format: 'json', title: feedTitle(feed.title ? escapeText(feed.title) : null), link: safeLink(feed.home_page_url, feedUrl), language: feedLanguage, items };
 }

@@ -1,5 +1,6 @@
 // Sniffs a feed's format from its content (never from Content-Type) and hands it to its parser.
 
+import { expandInternalEntities } from './doctype.js';
 import { parseJsonFeed } from './json-feed.js';
 import type { FeedFormat, ParsedFeed } from './item.js';
 import { parseXmlFeed } from './xml-feed.js';
@@ -28,16 +29,20 @@ export function sniffFormat(text: string): FeedFormat | null {
  * `languageHint` (from config) is used for items that do not declare their own language.
  */
 export async function parseFeed(text: string, feedUrl: string, languageHint?: string): Promise<ParsedFeed> {
-  const format = sniffFormat(text);
-  if (!format) throw new FeedParseError('not a feed: no <rss>, <feed>, <rdf:RDF> or JSON Feed found');
-  // News feeds never declare entities; documents that do are XXE or entity-expansion attempts.
-  if (format !== 'json' && /<!ENTITY/iu.test(text)) {
-    throw new FeedParseError('refused: the document declares XML entities (external entities and entity expansion are not allowed)');
+  let source = text;
+  // Entities first, so that a hostile DOCTYPE is refused as such, however long it is; a few short
+  // literal ones (HTML names, a site name) are expanded (doctype.ts).
+  if (sniffFormat(text) !== 'json') {
+    const doctype = expandInternalEntities(text);
+    if ('refused' in doctype) throw new FeedParseError(doctype.refused);
+    source = doctype.text;
   }
+  const format = sniffFormat(source);
+  if (!format) throw new FeedParseError('not a feed: no <rss>, <feed>, <rdf:RDF> or JSON Feed found');
   try {
     return format === 'json'
-      ? parseJsonFeed(text, feedUrl, languageHint)
-      : await parseXmlFeed(text, feedUrl, format, languageHint);
+      ? parseJsonFeed(source, feedUrl, languageHint)
+      : await parseXmlFeed(source, feedUrl, format, languageHint);
   } catch (error) {
     throw new FeedParseError(`${format} feed did not parse: ${(error as Error).message.split('\n')[0] ?? ''}`);
   }

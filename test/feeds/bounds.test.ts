@@ -3,7 +3,7 @@
 // measured in `npm run bench` (bench/hostile.ts), not here.
 
 import { describe, expect, it } from 'vitest';
-import { boundNesting, cap, cleanTitle, htmlToText, MAX_TEXT_CHARS, MAX_TITLE_CHARS, TRUNCATED } from '../../src/feeds/html.js';
+import { boundNesting, cap, cleanTitle, htmlToText, MAX_TEXT_CHARS, MAX_TITLE_CHARS, stripActive, TRUNCATED } from '../../src/feeds/html.js';
 import { parseFeed } from '../../src/feeds/parse.js';
 
 const rss = (title: string, description: string) =>
@@ -72,5 +72,18 @@ describe('bounds on one item', () => {
     expect(hostile?.title.length).toBeLessThanOrEqual(MAX_TITLE_CHARS);
     expect(hostile?.text.length).toBeLessThanOrEqual(MAX_TEXT_CHARS);
     expect(normal).toMatchObject({ title: 'Protest in Almaty', text: 'Thousands gathered.' });
+  });
+
+  it('strips active markup left as literal text, in one linear pass, keeping prose', () => {
+    expect(stripActive('<scr<script>ipt>alert(1)</script> ok')).toBe('<scr  ok');
+    expect(stripActive('<scr<iframe>ipt>alert(1)')).toBe('<scr ipt>alert(1)');
+    expect(stripActive('<script>steal()</script>Reporter <embed src=x>')).toBe(' Reporter  ');
+    expect(stripActive('<img src=x onerror=alert(1)> go javascript:alert(2)')).toBe('<img src=x  > go  alert(2)');
+    expect(stripActive('JavaScript: The Good Parts, AT&T <b>bold</b>')).toBe('JavaScript: The Good Parts, AT&T <b>bold</b>');
+    expect(cleanTitle('Tokayev &lt;iframe src=//x&gt; meets')).toBe('Tokayev meets');
+    // A guard against a pattern that backtracks (seconds, not milliseconds); the cost is in the bench.
+    const started = performance.now();
+    stripActive(`${'<scr<script'.repeat(2_500)}${'onx='.repeat(5_000)}${'<script '.repeat(3_000)}`);
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 });

@@ -125,6 +125,43 @@ describe('feed corpus', () => {
     expect(accepted).toEqual([]);
   });
 
+  // The bad- group is what must be refused (not feeds, hostile), and nothing else: every other
+  // document gives a feed, however defective.
+  it('every document outside bad- parses, and every bad- document must fail', async () => {
+    const outcomes = await Promise.all(
+      documents.map(async (document) => {
+        const expected = expectationFor(document);
+        const body = new Uint8Array(readFileSync(new URL(document, DIR)));
+        const parsed = await readFeed(body, expected.contentType, expected.feedUrl, expected.languageHint).then(
+          () => true,
+          () => false,
+        );
+        return { document, bad: document.startsWith('bad-'), mustFail: expected.error !== undefined, parsed };
+      }),
+    );
+    expect(outcomes.filter((o) => o.bad !== o.mustFail).map((o) => o.document), 'bad- prefix ⇔ an "error" expectation').toEqual([]);
+    expect(outcomes.filter((o) => !o.bad && !o.parsed).map((o) => o.document), 'documents outside bad- that fail').toEqual([]);
+  });
+
+  // Plain text only: no field of any parsed feed carries markup or URLs a renderer could run.
+  it('no string field of any parsed fixture (feed or item) carries active markup', async () => {
+    const ACTIVE = [/<script/iu, /<iframe/iu, /<object/iu, /<embed/iu, /javascript:/iu, /(?<![\p{L}\p{N}_])on\w+\s*=/iu];
+    const found: string[] = [];
+    for (const document of documents.filter((d) => expectationFor(d).error === undefined)) {
+      const expected = expectationFor(document);
+      const feed = await readFeed(new Uint8Array(readFileSync(new URL(document, DIR))), expected.contentType, expected.feedUrl, expected.languageHint);
+      const fields: Array<[string, unknown]> = [
+        ...Object.entries(feed).filter(([key]) => key !== 'items'),
+        ...feed.items.flatMap((item, i) => Object.entries(item).map(([key, value]): [string, unknown] => [`items[${i}].${key}`, value])),
+      ];
+      for (const [key, value] of fields) {
+        if (typeof value !== 'string') continue;
+        for (const pattern of ACTIVE) if (pattern.test(value)) found.push(`${document} ${key}: ${pattern.source} in ${JSON.stringify(value.slice(0, 120))}`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
   it.each(documents)('%s', async (document) => {
     const expected = expectationFor(document);
     const body = new Uint8Array(readFileSync(new URL(document, DIR)));

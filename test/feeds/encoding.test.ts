@@ -45,4 +45,14 @@ describe('decodeBody', () => {
     // An unknown label is ignored.
     expect(decodeBody(Buffer.from(RU), 'text/xml; charset=x-unheard-of').text).toBe(RU);
   });
+
+  it('finds UTF-16 and UTF-32 without a BOM from the first bytes, with or without a prolog, and UTF-32 by its BOM', () => {
+    const feed = `<rss><title>${RU}</title></rss>`;
+    for (const charset of ['utf-16le', 'utf-16be', 'utf-32le', 'utf-32be']) {
+      expect(decodeBody(enc(feed, charset), null), charset).toEqual({ text: feed, charset });
+      expect(decodeBody(enc(xml('UTF-16', RU), charset), null).charset, `${charset} with prolog`).toBe(charset);
+    }
+    expect(decodeBody(Buffer.concat([Buffer.from([0xff, 0xfe, 0, 0]), enc(feed, 'utf-32le')]), null)).toEqual({ text: feed, charset: 'utf-32le' });
+    expect(decodeBody(Buffer.concat([Buffer.from([0, 0, 0xfe, 0xff]), enc(feed, 'utf-32be')]), 'text/xml; charset=utf-8')).toEqual({ text: feed, charset: 'utf-32be' });
+  });
 });

@@ -79,6 +79,13 @@ describe('parseFeed', () => {
     else expect(JSON.stringify(feed)).not.toContain('root:');
   });
 
+  it('gives the feed title as plain text, whatever markup or escaping the feed put in it', async () => {
+    const atom = await parseFeed(`<feed xmlns="http://www.w3.org/2005/Atom"><title>AT&amp;T &lt;news&gt;</title></feed>`, URL_);
+    expect(atom.title).toBe('AT&T <news>');
+    const rss = await parseFeed(`<rss version="2.0"><channel><title><![CDATA[<b>Wire</b> <script>alert(1)</script>]]></title></channel></rss>`, URL_);
+    expect(rss.title).toBe('Wire');
+  });
+
   it('gives an item with no guid or link a stable id', async () => {
     const xml = `<rss version="2.0"><channel><title>T</title><item><title>Same</title><description>d</description></item></channel></rss>`;
     const [a, b] = await Promise.all([parseFeed(xml, URL_), parseFeed(xml, URL_)]);
