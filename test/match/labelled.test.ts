@@ -164,3 +164,61 @@ describe('the kazakhstan-unrest preset on held-out news', () => {
     expect(tp / (tp + fn)).toBeGreaterThanOrEqual(0.8);
   });
 });
+
+// Sets written by someone who had seen neither the preset nor the other sets (issue 19), 40 reports
+// per language, scored per language against floors (their measured figures, so that a change that
+// loses ground fails):
+// - dev-19.yaml, a development set: the preset's second revision was tuned on it;
+// - held-out-19.yaml, written at the same time, sealed until the first revision was committed,
+//   and never tuned on: it says how the preset does on reports nobody tuned it for.
+type Floors = Record<Lang, { precision: number; recall: number }>;
+
+function perLanguageSet(name: string, file: string, ids: RegExp, floors: Floors): void {
+  const Set19 = z.strictObject({
+    preset: z.array(z.strictObject({ id: z.string().regex(ids), lang: z.enum(LANGS), title: z.string().min(1), text: z.string(), match: z.boolean() })),
+  });
+  const set = Set19.parse(parse(readFileSync(new URL(`../fixtures/match/${file}`, import.meta.url), 'utf8')));
+  const counts = (lang: Lang | 'all') => {
+    const list = set.preset.filter((c) => lang === 'all' || c.lang === lang).map((c) => ({ ...c, got: matchWatchlist(preset(), indexDocument(c.title, c.text)) !== null }));
+    const count = (match: boolean, got: boolean) => list.filter((r) => r.match === match && r.got === got).length;
+    return { n: list.length, tp: count(true, true), fp: count(false, true), fn: count(true, false), tn: count(false, false), wrong: list.filter((r) => r.match !== r.got).map((r) => r.id) };
+  };
+  describe(`the kazakhstan-unrest preset on ${name}, per language`, () => {
+    afterAll(() => {
+      const lines = [`${name}: lang    n   tp  fp  fn  tn  precision  recall`];
+      for (const lang of [...LANGS, 'all'] as const) {
+        const { n, tp, fp, fn, tn } = counts(lang);
+        lines.push(`  ${lang.padEnd(4)} ${String(n).padStart(4)} ${[tp, fp, fn, tn].map((x) => String(x).padStart(3)).join(' ')}     ${percent(tp, tp + fp)}  ${percent(tp, tp + fn)}`);
+      }
+      lines.push(`  wrong: ${counts('all').wrong.join(' ') || '-'}`);
+      console.log(lines.join('\n'));
+    });
+    it('has 40 reports per language, both labels in each', () => {
+      for (const lang of LANGS) {
+        const cases = set.preset.filter((c) => c.lang === lang);
+        expect(cases, lang).toHaveLength(40);
+        expect(new Set(cases.map((c) => c.match)).size, lang).toBe(2);
+      }
+    });
+    it.each(LANGS)('%s keeps its floors', (lang) => {
+      const { tp, fp, fn } = counts(lang);
+      expect(tp / (tp + fp), `${lang} precision`).toBeGreaterThanOrEqual(floors[lang].precision);
+      expect(tp / (tp + fn), `${lang} recall`).toBeGreaterThanOrEqual(floors[lang].recall);
+    });
+  });
+}
+
+perLanguageSet('dev-19', 'dev-19.yaml', /^dv-(ar|ru|kk|en)-\d{2}$/u, {
+  ar: { precision: 0.95, recall: 0.95 },
+  ru: { precision: 0.95, recall: 0.95 },
+  kk: { precision: 0.95, recall: 0.95 },
+  en: { precision: 0.95, recall: 0.9 },
+});
+// Measured once after the second revision (precision / recall): ar 95.0 / 79.2, ru 91.7 / 91.7,
+// kk 95.2 / 83.3, en 100 / 79.2 — below the issue's 95 / 95; its misses are reported, not tuned on.
+perLanguageSet('held-out-19', 'held-out-19.yaml', /^ho2-(ar|ru|kk|en)-\d{2}$/u, {
+  ar: { precision: 0.95, recall: 0.79 },
+  ru: { precision: 0.91, recall: 0.91 },
+  kk: { precision: 0.95, recall: 0.83 },
+  en: { precision: 1, recall: 0.79 },
+});
