@@ -32,6 +32,8 @@ const LAYERS: readonly Layer[] = [
   },
   { suffixes: POSSESSIVE, minStem: 3 },
   { suffixes: ['лар', 'лер', 'дар', 'дер', 'тар', 'тер'], minStem: 3 },
+  // Nouns of belonging and adjectives: «атыраулықтар» (people of Atyrau), «семейлік» (from Semey).
+  { suffixes: ['лык', 'лик', 'дык', 'дик', 'тык', 'тик'], minStem: 4 },
   // Verbs: past tense with its persons (жарылды, ұсталдық), participles (ұсталған), converbs
   // (өртеніп), the progressive (жүргізілуде), the verbal noun (жарылу), the habitual (болатын).
   {

@@ -258,7 +258,8 @@ const ARABIC_ARTICLES = ['وال', 'فال', 'بال', 'كال', 'لل', 'ال']
 const ARABIC_CONJUNCTIONS = ['و', 'ف'];
 const ARABIC_PREPOSITIONS = ['ب', 'ل', 'ك'];
 // light10's suffixes, plus the possessives نا (our) and هم (their): «قواتنا» is still forces.
-const ARABIC_SUFFIXES = ['ها', 'ان', 'ات', 'ون', 'ين', 'يه', 'نا', 'هم', 'ه', 'ي'];
+// And the alef of the accusative tanween (احتجاجاً → احتجاجا, tashkeel already dropped): «protesting» as an adverb.
+const ARABIC_SUFFIXES = ['ها', 'ان', 'ات', 'ون', 'ين', 'يه', 'نا', 'هم', 'ه', 'ي', 'ا'];
 
 /**
  * The forms a token may stand for once clitics (Arabic) or inflections (Kazakh, see kazakh.ts) and common suffixes are peeled off
