@@ -231,3 +231,11 @@ perLanguageSet('held-out-19', 'held-out-19.yaml', /^ho2-(ar|ru|kk|en)-\d{2}$/u, 
   kk: { precision: 0.95, recall: 0.9 },
   en: { precision: 0.95, recall: 0.85 },
 });
+// Measured once, blind, after the third revision: ar 100 / 100, ru 100 / 95.8, kk 100 / 95.8,
+// en 100 / 95.8 (precision / recall). Its misses are findings, not cases to tune on.
+perLanguageSet('held-out-19c', 'held-out-19c.yaml', /^ho3-(ar|ru|kk|en)-\d{2}$/u, {
+  ar: { precision: 0.95, recall: 0.95 },
+  ru: { precision: 0.95, recall: 0.95 },
+  kk: { precision: 0.95, recall: 0.95 },
+  en: { precision: 0.95, recall: 0.95 },
+});
