@@ -74,6 +74,8 @@ function feedXml(host: number, feed: number, now: number): string {
 let bytes = 0;
 let requests = 0;
 let notModified = 0;
+/** the most connections one host had open at once */
+let maxConnections = 0;
 
 async function main(): Promise<void> {
   const now = Date.now();
@@ -97,6 +99,12 @@ async function main(): Promise<void> {
       bytes += doc.body.byteLength;
       res.writeHead(200, { 'content-type': 'application/rss+xml; charset=utf-8', etag: doc.etag }).end(doc.body);
     };
+    // Connections open at once to this host: the politeness bound the worker must keep.
+    let open = 0;
+    server.on('connection', (socket) => {
+      maxConnections = Math.max(maxConnections, ++open);
+      socket.on('close', () => open--);
+    });
     const address = `127.0.0.${h + 1}`;
     await new Promise<void>((resolve) => server.listen(0, address, resolve));
     const port = (server.address() as { port: number }).port;
@@ -104,7 +112,7 @@ async function main(): Promise<void> {
     servers.push(server);
   }
   process.on('message', (message: { type: string }) => {
-    if (message.type === 'stats') process.send?.({ type: 'stats', bytes, requests, notModified });
+    if (message.type === 'stats') process.send?.({ type: 'stats', bytes, requests, notModified, maxConnections });
     if (message.type === 'stop') {
       for (const server of servers) server.close();
       process.disconnect();

@@ -16,8 +16,10 @@ await benchHostile();
 await benchFeedParse();
 // Loopback answers in microseconds, which no real feed does: the target is judged with a modest
 // simulated latency; the zero-latency run shows the pipeline's raw CPU cost beside it.
-await benchIngest(50);
+await benchIngest(100);
 await benchIngest(0);
+// A news site's many section feeds on one host: the per-host limit is the bound.
+await benchIngest(100, 1, 100);
 await benchWorkers();
 await benchFanOut();
 await benchOps();

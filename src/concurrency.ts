@@ -58,3 +58,56 @@ export function createSerialQueue(): <R>(section: () => Promise<R>) => Promise<R
     return run;
   };
 }
+
+/** Runs sections at most `limit` at once; the others wait their turn, first come first served. */
+export interface Limiter {
+  run<R>(section: () => Promise<R>): Promise<R>;
+}
+
+export function createLimiter(limit: number): Limiter {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  const release = (): void => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
+  return {
+    async run<R>(section: () => Promise<R>): Promise<R> {
+      if (running < limit) running++;
+      // A released slot passes straight to the next in line, so `running` never dips meanwhile.
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      try {
+        return await section();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/**
+ * A limiter per key (a host) under one global limiter: a section waits first for its key's slot,
+ * then for a global one, so a busy host's queue never holds slots other hosts could use.
+ */
+export interface KeyedLimiter {
+  run<R>(key: string, section: () => Promise<R>): Promise<R>;
+}
+
+export function createKeyedLimiter(limit: number, limitFor: (key: string) => number): KeyedLimiter {
+  const global = createLimiter(limit);
+  const perKey = new Map<string, { limiter: Limiter; users: number }>();
+  return {
+    async run<R>(key: string, section: () => Promise<R>): Promise<R> {
+      let entry = perKey.get(key);
+      if (!entry) perKey.set(key, (entry = { limiter: createLimiter(limitFor(key)), users: 0 }));
+      entry.users++;
+      try {
+        return await entry.limiter.run(() => global.run(section));
+      } finally {
+        // Keys come and go with the feeds: an idle key's limiter is dropped.
+        if (--entry.users === 0) perKey.delete(key);
+      }
+    },
+  };
+}

@@ -58,6 +58,8 @@ export interface Config {
     maxBytes: number;
     concurrency: number;
     perHost: number;
+    /** per_host for the hosts the config names (lower-case host, with :port when given) */
+    hosts: Map<string, { perHost: number }>;
     reportFailingAfterMs: number;
     /** private hosts and networks feeds may reach although their configured URL is public */
     allowPrivate: string[];
@@ -322,6 +324,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       maxBytes: raw.fetch.max_bytes,
       concurrency: raw.fetch.concurrency,
       perHost: raw.fetch.per_host,
+      hosts: new Map(Object.entries(raw.fetch.hosts).map(([host, { per_host }]) => [host.toLowerCase(), { perHost: per_host }])),
       reportFailingAfterMs: raw.fetch.report_failing_after,
       allowPrivate: raw.fetch.allow_private,
     },

@@ -103,8 +103,19 @@ export const ConfigSchema = z.strictObject({
       timeout: duration('20s'),
       connect_timeout: duration('10s'),
       max_bytes: z.number().int().positive().default(10 * 1024 * 1024),
-      concurrency: z.number().int().min(1).max(256).default(48),
-      per_host: z.number().int().min(1).max(64).default(2),
+      /** requests in flight at once (I/O: parsing and matching run at the pace of the cores) */
+      concurrency: z.number().int().min(1).max(1024).default(256),
+      /** requests in flight to one host at once, as a browser keeps six connections per host */
+      per_host: z.number().int().min(1).max(64).default(6),
+      /** per-host overrides for an operator who knows the site: {"example.org": {per_host: 8}} */
+      hosts: z
+        .record(z.string(), z.strictObject({ per_host: z.number().int().min(1).max(64) }))
+        .superRefine((hosts, ctx) => {
+          for (const host of Object.keys(hosts)) {
+            if (!/^[a-z0-9.-]+(:\d+)?$/iu.test(host)) ctx.addIssue({ code: 'custom', path: [host], message: 'a host name such as example.org (optionally with :port)' });
+          }
+        })
+        .default({}),
       report_failing_after: duration('6h'),
       /** private hosts or networks (CIDR) feeds may reach although not configured there (redirects, moved feeds) */
       allow_private: z

@@ -3,7 +3,7 @@
 // timeouts, a byte cap enforced while streaming the *decoded* body (so a gzip bomb stops at the
 // cap), and 429/503 turned into a typed "come back later" carrying Retry-After.
 
-import { Agent, fetch, type Response } from 'undici';
+import { Agent, fetch, Pool, type Response } from 'undici';
 import { PRODUCT_USER_AGENT } from '../version.js';
 import type { AddressAllowList} from './address.js';
 import { AddressRefused, checkDestination, publicOnlyLookup, type Resolver } from './address.js';
@@ -77,8 +77,15 @@ let sharedAgent: Agent | null = null;
  * A connection pool whose connects give up after `connectTimeoutMs`; with `publicOnly`, its
  * sockets refuse private addresses at connect time (what a name resolves to then, not before).
  */
-export function createFeedAgent(connectTimeoutMs = 10_000, publicOnly?: AddressAllowList): Agent {
-  return new Agent({ connect: { timeout: connectTimeoutMs, ...(publicOnly ? { lookup: publicOnlyLookup(publicOnly) } : {}) }, keepAliveTimeout: 10_000 });
+export function createFeedAgent(connectTimeoutMs = 10_000, publicOnly?: AddressAllowList, connectionsFor?: (host: string) => number): Agent {
+  return new Agent({
+    connect: { timeout: connectTimeoutMs, ...(publicOnly ? { lookup: publicOnlyLookup(publicOnly) } : {}) },
+    // Connections are kept and reused: one host's many feeds share them.
+    keepAliveTimeout: 10_000,
+    // At most the host's limit of sockets, even in the moment between a response read and its
+    // socket marked free (else a new request opens one more): the politeness bound is on connections.
+    ...(connectionsFor ? { factory: (origin: string | URL, options: Pool.Options) => new Pool(origin, { ...options, connections: connectionsFor(new URL(origin).host) }) } : {}),
+  });
 }
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */

@@ -1,6 +1,7 @@
 // One polling cycle: fetch every feed (concurrently, within limits), push each through the
 // pipeline (one feed at a time, so story decisions never race), then drain the outbox.
 
+import { availableParallelism } from 'node:os';
 import type { Config, FeedConfig } from '../config/load.js';
 import { queueDueDigests } from '../delivery/digest.js';
 import type { DrainReport } from '../delivery/outbox.js';
@@ -11,9 +12,9 @@ import { nextPollAfterFailure } from '../feeds/health.js';
 import { FeedParseError } from '../feeds/parse.js';
 import { readFeed } from '../feeds/read.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/store.js';
+import type { FeedState, Store } from '../store/store.js';
 import type { Summarizer } from '../summary/llm.js';
-import { createSerialQueue, runPooled } from '../concurrency.js';
+import { createKeyedLimiter, createLimiter, createSerialQueue } from '../concurrency.js';
 import { decideStories, prepareFeed, type FeedOutcome } from './process-feed.js';
 import { buildRouting } from './routing.js';
 import { StoryIndex } from '../dedup/story-index.js';
@@ -28,6 +29,12 @@ export const STORY_LOCK = 'stories';
 
 function hostOf(feed: FeedConfig): string {
   return new URL(feed.url).host;
+}
+
+/** Requests one host may have in flight: its `fetch.hosts` entry (host:port, then host), else `per_host`. */
+export function perHostLimit(config: Config, host: string): number {
+  const named = config.fetch.hosts.get(host.toLowerCase()) ?? config.fetch.hosts.get(host.toLowerCase().replace(/:\d+$/u, ''));
+  return named?.perHost ?? config.fetch.perHost;
 }
 
 export interface CycleDeps {
@@ -100,8 +107,11 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     await store.recordFeedFailure(feed.url, error.message, now, nextPollAfterFailure(failures, error, now));
   };
 
-  /** Fetches and parses one feed; null when it failed (logged and recorded), did not change or must wait. */
-  const fetchAndParse = async (feed: FeedConfig) => {
+  /**
+   * Fetches one feed, holding a request slot (of its host and of the cycle) only while the request
+   * runs; null when it failed (logged and recorded), did not change, must wait or is no longer ours.
+   */
+  const fetchBody = async (feed: FeedConfig, stillOurs: () => Promise<boolean>) => {
     const state = await store.getFeedState(feed.url);
     if (state?.nextPollAt != null && state.nextPollAt > Date.now()) {
       report.feeds.deferred++;
@@ -111,16 +121,20 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     const polledBefore = state?.firstPolledAt != null;
     const access = await accessFor(feed);
     try {
-      const fetched = await fetchFeed({
-        url: state?.fetchUrl ?? feed.url,
-        etag: polledBefore ? state.etag : null,
-        lastModified: polledBefore ? state.lastModified : null,
-        timeoutMs: config.fetch.timeoutMs,
-        maxBytes: config.fetch.maxBytes,
-        agent: access.allowPrivate ? localAgent : agent,
-        access,
-        ...(signal ? { signal } : {}),
+      const fetched = await requests.run(hostOf(feed), async () => {
+        if (signal?.aborted || !(await stillOurs())) return null;
+        return fetchFeed({
+          url: state?.fetchUrl ?? feed.url,
+          etag: polledBefore ? state.etag : null,
+          lastModified: polledBefore ? state.lastModified : null,
+          timeoutMs: config.fetch.timeoutMs,
+          maxBytes: config.fetch.maxBytes,
+          agent: access.allowPrivate ? localAgent : agent,
+          access,
+          ...(signal ? { signal } : {}),
+        });
       });
+      if (!fetched) return null;
       if (fetched.permanentRedirect && fetched.permanentRedirect !== state?.fetchUrl) {
         await store.setFeedFetchUrl(feed.url, fetched.permanentRedirect);
         log.warn({ feed: feed.url, movedTo: fetched.permanentRedirect }, 'feed moved permanently; polling the new URL (update the config)');
@@ -132,30 +146,40 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
         return null;
       }
       report.bytes += fetched.body.byteLength;
-      const parsed = await readFeed(fetched.body, fetched.contentType, fetched.url, feed.language);
-      // Items keep the configured URL as their feed, so identity survives redirects.
-      for (const item of parsed.items) item.feedUrl = feed.url;
-      if (state?.failureReportedAt != null) log.info({ feed: feed.url }, 'feed recovered');
-      return { parsed, poll: { firstPoll: !polledBefore, etag: fetched.etag, lastModified: fetched.lastModified } };
+      return { fetched, state, polledBefore };
     } catch (error) {
-      if (!(error instanceof FetchError || error instanceof FeedParseError)) throw error;
-      // Cut short by shutdown: not the feed's fault, so no failure and no backoff; it is polled next run.
-      if (signal?.aborted) return null;
-      // A broken feed is logged and skipped; it never stops the cycle.
-      await recordFailure(feed, error, (state?.consecutiveFailures ?? 0) + 1);
-      return null;
+      return failed(feed, error, state);
     }
   };
 
-  const pollFeed = async (feed: FeedConfig): Promise<void> => {
-    if (signal?.aborted) return;
-    const fetched = await fetchAndParse(feed);
-    if (!fetched) return;
-    const prepared = await guarded(feed, () =>
+  /** A fetch or parse error is the feed's: logged, recorded, skipped. Anything else propagates. */
+  const failed = async (feed: FeedConfig, error: unknown, state: FeedState | null): Promise<null> => {
+    if (!(error instanceof FetchError || error instanceof FeedParseError)) throw error;
+    // Cut short by shutdown: not the feed's fault, so no failure and no backoff; it is polled next run.
+    if (signal?.aborted) return null;
+    // A broken feed is logged and skipped; it never stops the cycle.
+    await recordFailure(feed, error, (state?.consecutiveFailures ?? 0) + 1);
+    return null;
+  };
+
+  /** Parses a fetched body and prepares its items, in one CPU slot: a parsed document lives only inside it. */
+  const parseAndPrepare = async (feed: FeedConfig, body: NonNullable<Awaited<ReturnType<typeof fetchBody>>>) => {
+    const { fetched, state, polledBefore } = body;
+    let parsed;
+    try {
+      parsed = await readFeed(fetched.body, fetched.contentType, fetched.url, feed.language);
+    } catch (error) {
+      return failed(feed, error, state);
+    }
+    // Items keep the configured URL as their feed, so identity survives redirects.
+    for (const item of parsed.items) item.feedUrl = feed.url;
+    if (state?.failureReportedAt != null) log.info({ feed: feed.url }, 'feed recovered');
+    const poll = { firstPoll: !polledBefore, etag: fetched.etag, lastModified: fetched.lastModified };
+    return guarded(feed, () =>
       prepareFeed({
         feed,
-        parsed: fetched.parsed,
-        poll: fetched.poll,
+        parsed,
+        poll,
         config,
         store,
         stories,
@@ -166,6 +190,13 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
         ...(deps.embedder ? { embedder: deps.embedder } : {}),
       }),
     );
+  };
+
+  const pollFeed = async (feed: FeedConfig, stillOurs: () => Promise<boolean>): Promise<void> => {
+    if (signal?.aborted) return;
+    const body = await fetchBody(feed, stillOurs);
+    if (!body) return;
+    const prepared = await stages.run(() => parseAndPrepare(feed, body));
     if (!prepared) return;
     // A feed with nothing to alert decides no story: it is recorded without the story lock.
     if (prepared.routed.length === 0) {
@@ -215,8 +246,9 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   // Feeds configured at a public address connect only to public ones (and the allow-list); a feed
   // configured on a private address (a local feed) may reach private ones.
   const allowList = new AddressAllowList(config.fetch.allowPrivate);
-  const agent = createFeedAgent(config.fetch.connectTimeoutMs, allowList);
-  const localAgent = createFeedAgent(config.fetch.connectTimeoutMs);
+  const connectionsFor = (host: string) => perHostLimit(config, host);
+  const agent = createFeedAgent(config.fetch.connectTimeoutMs, allowList, connectionsFor);
+  const localAgent = createFeedAgent(config.fetch.connectTimeoutMs, undefined, connectionsFor);
   // The public-only pool checks names when it connects; the pre-check is left address literals.
   const accessFor = async (feed: FeedConfig) => ({ allowPrivate: await isPrivateTargetCached(feed.url), allowList, checkedAtConnect: true });
   const byUrl = new Map(config.feeds.map((feed) => [feed.url, feed]));
@@ -228,23 +260,36 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   const round = deps.round ?? started;
   const polledBefore = round - (deps.roundMs ?? 0);
   const batchSize = Math.max(50, config.fetch.concurrency * 4);
+  // Requests are I/O: many may be in flight, at most per_host to one host (the politeness bound).
+  const requests = createKeyedLimiter(config.fetch.concurrency, (host) => perHostLimit(config, host));
+  // Parsing and preparing are CPU: a few at a time, enough to overlap their awaits.
+  const stages = createLimiter(Math.max(2, availableParallelism() * 2));
   try {
     while (!signal?.aborted) {
       const claimedAt = Date.now();
       const claimed = await store.claimFeeds({ urls, now: claimedAt, polledBefore, leaseMs: config.workers.leaseMs, limit: batchSize });
       if (claimed.length === 0) break;
       const feeds = claimed.map((url) => byUrl.get(url)).filter((feed): feed is FeedConfig => feed !== undefined);
-      await runPooled(feeds, hostOf, { limit: config.fetch.concurrency, perKey: config.fetch.perHost }, async (feed) => {
-        // A batch slower than the lease (slow hosts): the feeds it reaches late may have gone to
-        // another worker meanwhile. Claimed again (renewing the lease if still ours), or left.
-        const late = Date.now() - claimedAt > config.workers.leaseMs / 2;
-        if (late && (await store.claimFeeds({ urls: [feed.url], now: Date.now(), polledBefore, leaseMs: config.workers.leaseMs, limit: 1 })).length === 0) return;
-        await pollFeed(feed);
-        // Recorded as polled in this cycle's round (not when it got to the feed, which in a long
-        // cycle is late in the period): due again in the next round, whenever in it.
-        // Cut short by shutdown: not polled, so the next run (of any worker) polls it at once.
-        await store.finishFeed(feed.url, signal?.aborted ? null : round);
-      });
+      // Every feed of the batch starts at once and waits for a request slot of its host and of
+      // the cycle; parsing and matching then take one of the few CPU slots.
+      await Promise.all(
+        feeds.map(async (feed) => {
+          // A batch slower than the lease (slow hosts): the feeds it reaches late may have gone to
+          // another worker meanwhile. Claimed again (renewing the lease if still ours), or left.
+          let ours = true;
+          const stillOurs = async () => {
+            const late = Date.now() - claimedAt > config.workers.leaseMs / 2;
+            if (late) ours = (await store.claimFeeds({ urls: [feed.url], now: Date.now(), polledBefore, leaseMs: config.workers.leaseMs, limit: 1 })).length > 0;
+            return ours;
+          };
+          await pollFeed(feed, stillOurs);
+          if (!ours) return;
+          // Recorded as polled in this cycle's round (not when it got to the feed, which in a long
+          // cycle is late in the period): due again in the next round, whenever in it.
+          // Cut short by shutdown: not polled, so the next run (of any worker) polls it at once.
+          await store.finishFeed(feed.url, signal?.aborted ? null : round);
+        }),
+      );
     }
   } finally {
     await agent.close();

@@ -23,8 +23,9 @@ describe('parseConfig', () => {
       timeoutMs: 20_000,
       connectTimeoutMs: 10_000,
       maxBytes: 10 * 1024 * 1024,
-      concurrency: 48,
-      perHost: 2,
+      concurrency: 256,
+      perHost: 6,
+      hosts: new Map(),
       reportFailingAfterMs: 6 * 3_600_000,
       allowPrivate: [],
     });

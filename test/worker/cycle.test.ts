@@ -45,6 +45,27 @@ describe('a cycle', () => {
     expect(feeds.maxInFlight).toBe(2);
   });
 
+  it('takes a per-host override from fetch.hosts, and the default of six otherwise', async () => {
+    const paths = Array.from({ length: 12 }, (_, i) => `/slow${i}.xml`);
+    for (const path of paths) feeds.set(path, { body: rss('Slow', []), delayMs: 150 });
+    const host = new URL(feeds.url).host;
+    expect((await runCycle({ config: config(paths, `fetch:\n  hosts:\n    "${host}": {per_host: 4}\n`), store, sink, log })).feeds.ok).toBe(12);
+    expect(feeds.maxInFlight).toBe(4);
+    const other = await new FeedServer().start();
+    try {
+      for (const path of paths) other.set(path, { body: rss('Slow', []), delayMs: 150 });
+      const cfg = parseConfig(`feeds:\n${paths.map((p) => `  - url: ${other.url}${p}\n`).join('')}`, 'test.yaml', {});
+      expect((await runCycle({ config: cfg, store, sink, log })).feeds.ok).toBe(12);
+      expect(other.maxInFlight).toBe(6);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('refuses a fetch.hosts key that is not a host', () => {
+    expect(() => config([], 'fetch:\n  hosts:\n    "https://x.test/": {per_host: 4}\n')).toThrow(/fetch\.hosts.*a host name such as example\.org/u);
+  });
+
   it('backs off a failing feed instead of hammering it every cycle', async () => {
     feeds.set('/down.xml', { body: 'no', status: 500 });
     const cfg = config(['/down.xml']);
