@@ -196,7 +196,12 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     if (signal?.aborted) return;
     const body = await fetchBody(feed, stillOurs);
     if (!body) return;
-    const prepared = await stages.run(() => parseAndPrepare(feed, body));
+    const prepared = await stages.run(async () => {
+      // Through the event loop first: responses that arrived meanwhile free their request slots
+      // and the next requests go out before this feed's parsing holds the thread.
+      await new Promise((resolve) => setImmediate(resolve));
+      return parseAndPrepare(feed, body);
+    });
     if (!prepared) return;
     // A feed with nothing to alert decides no story: it is recorded without the story lock.
     if (prepared.routed.length === 0) {
