@@ -28,9 +28,10 @@ async function stats(farm: Peer): Promise<FarmStats> {
   return farm.mail.next<FarmStats>('stats');
 }
 
-async function runSide(mode: 'naive' | 'ours', urls: string[], farm: Peer): Promise<{ phases: PhaseResult[]; peakRssMb: number }> {
+async function runSide(mode: 'naive' | 'ours', urls: string[], farm: Peer): Promise<{ phases: PhaseResult[]; peakRssMb: number; baselineRssMb: number }> {
   const child = start('./ingest-worker.ts', [mode]);
   child.process.send({ type: 'urls', urls });
+  const baselineRssMb = mode === 'ours' ? (await child.mail.next<{ rssMb: number }>('baseline')).rssMb : 0;
   const phases: PhaseResult[] = [];
   for (let i = 0; i < (mode === 'naive' ? 1 : 2); i++) {
     const before = await stats(farm);
@@ -49,7 +50,7 @@ async function runSide(mode: 'naive' | 'ours', urls: string[], farm: Peer): Prom
     });
   }
   const { peakRssMb } = await child.mail.next<{ peakRssMb: number }>('done');
-  return { phases, peakRssMb };
+  return { phases, peakRssMb, baselineRssMb };
 }
 
 // Big outlets publish many feeds from one host; 100 hosts × 10 feeds is a plausible mix.
@@ -91,6 +92,7 @@ export async function benchIngest(latencyMs: number, hosts = HOSTS, naiveFeeds =
     row(naiveName, naiveFull, naive.peakRssMb, `${naiveFull.items} items${naiveFeeds < urls.length ? `; ${(naivePerFeed * urls.length / 1000).toFixed(0)} s at that pace for all ${urls.length}` : ''}`);
     row('steppewatch: full cycle (fetch→…→store)', full, ours.peakRssMb, `${full.items} items, ${full.alerts ?? 0} alerts queued, ${((naivePerFeed * urls.length) / full.ms).toFixed(1)}× naive`);
     row('steppewatch: cycle with nothing changed', unchanged, ours.peakRssMb, `${((unchanged.bytes / Math.max(1, full.bytes)) * 100).toFixed(1)}% of the full cycle's bytes`);
+    process.stdout.write(`  steppewatch's process before its first cycle (runtime with tsx, config, matcher, store): ${ours.baselineRssMb} MB RSS; the cycles added ${ours.peakRssMb - ours.baselineRssMb} MB at their peak\n`);
     process.stdout.write(`  connections one host had open at once: at most ${maxConnections} (fetch.per_host: 6 by default)\n`);
     process.stdout.write(
       hosts === 1
