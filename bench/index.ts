@@ -8,6 +8,7 @@ import { benchHostile } from './hostile.js';
 import { benchIngest } from './ingest.js';
 import { benchMatch } from './match.js';
 import { benchOps } from './ops.js';
+import { benchSoak } from './soak.js';
 import { benchWorkers } from './workers.js';
 
 process.stdout.write(`steppewatch benchmarks — node ${process.version}, ${process.platform}/${process.arch}\n`);
@@ -20,6 +21,7 @@ await benchIngest(100);
 await benchIngest(0);
 // A news site's many section feeds on one host: the per-host limit is the bound.
 await benchIngest(100, 1, 100);
+await benchSoak();
 await benchWorkers();
 await benchFanOut();
 await benchOps();

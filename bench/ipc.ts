@@ -41,7 +41,7 @@ export interface Peer {
 }
 
 /** Forks the TypeScript module at `file` (a URL beside the caller) under tsx, with an inbox on it. */
-export function startPeer(file: URL, args: string[], env: NodeJS.ProcessEnv = process.env): Peer {
-  const child = fork(fileURLToPath(file), args, { execArgv: ['--import', 'tsx'], env });
+export function startPeer(file: URL, args: string[], env: NodeJS.ProcessEnv = process.env, nodeFlags: string[] = []): Peer {
+  const child = fork(fileURLToPath(file), args, { execArgv: ['--import', 'tsx', ...nodeFlags], env });
   return { process: child, mail: mailbox(child) };
 }
