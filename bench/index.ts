@@ -2,6 +2,7 @@
 
 import { benchChats } from './chats.js';
 import { benchDedup } from './dedup.js';
+import { benchExplain } from './explain.js';
 import { benchFanOut } from './fanout.js';
 import { benchFeedParse } from './feeds.js';
 import { benchHostile } from './hostile.js';
@@ -13,6 +14,8 @@ import { benchWorkers } from './workers.js';
 
 process.stdout.write(`steppewatch benchmarks — node ${process.version}, ${process.platform}/${process.arch}\n`);
 benchMatch();
+// The built CLI end to end (npm run bench builds first), and the built matcher alone.
+await benchExplain();
 await benchHostile();
 await benchFeedParse();
 // Loopback answers in microseconds, which no real feed does: the target is judged with a modest

@@ -126,7 +126,7 @@ async function runOpml([action, file, ...extra]: string[], configFile: string): 
 }
 
 /** `explain` exits 2 on any error, like grep; presets and entities work without a config file. */
-function runExplain(rest: string[], values: { config?: string; watchlist?: string; text?: string; jsonl?: string }): number {
+async function runExplain(rest: string[], values: { config?: string; watchlist?: string; text?: string; jsonl?: string }): Promise<number> {
   try {
     if ((rest.length === 1) === (values.watchlist !== undefined) || rest.length > 1) {
       throw new ExplainError('give either one "QUERY" or --watchlist NAME');
@@ -134,7 +134,7 @@ function runExplain(rest: string[], values: { config?: string; watchlist?: strin
     const configFile = values.config ?? readEnv().STEPPEWATCH_CONFIG;
     const config = values.config !== undefined || existsSync(configFile) ? loadConfig(configFile) : null;
     const entities = config?.entities ?? loadEntities();
-    return explain(
+    return await explain(
       {
         ...(rest[0] !== undefined ? { query: rest[0] } : {}),
         ...(values.watchlist !== undefined ? { watchlist: values.watchlist } : {}),
@@ -146,6 +146,7 @@ function runExplain(rest: string[], values: { config?: string; watchlist?: strin
         entities,
         out: process.stdout,
         readStdin: () => readFileSync(0, 'utf8'),
+        stdin: process.stdin,
       },
     );
   } catch (error) {

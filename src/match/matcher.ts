@@ -60,6 +60,7 @@ const MISS: Evaluation = { ok: false, occurrences: [] };
 const PASS: Evaluation = { ok: true, occurrences: [] };
 
 type OrNode = Extract<QueryNode, { kind: 'or' }>;
+type AndNode = Extract<QueryNode, { kind: 'and' }>;
 
 /**
  * An OR's children sorted for lookup: an entity or a preset is an OR of hundreds of plain words,
@@ -71,15 +72,23 @@ interface OrLookup {
   words: Map<string, TermNode[]>;
   /** one-word prefix terms by their prefix */
   prefixes: Map<string, TermNode[]>;
-  /** everything else: phrases, title: terms, nested operators */
+  /** everything else, in the query's order: phrases, title: terms, nested operators */
   others: QueryNode[];
+  /**
+   * The terms of `others` that cannot occur without their first word (every phrase, and a
+   * title: word), by that word: their places in `others`, so only those the document has a
+   * first word of are tried, in the query's order.
+   */
+  byFirstWord: Map<string, number[]>;
+  /** the places in `others` of what must always be tried (nested operators, a title: prefix) */
+  always: number[];
 }
 const orLookups = new WeakMap<OrNode, OrLookup>();
 
 function orLookup(node: OrNode): OrLookup {
   const known = orLookups.get(node);
   if (known) return known;
-  const lookup: OrLookup = { words: new Map(), prefixes: new Map(), others: [] };
+  const lookup: OrLookup = { words: new Map(), prefixes: new Map(), others: [], byFirstWord: new Map(), always: [] };
   // An OR of entities is an OR of ORs: one flat lookup answers the same.
   const children: QueryNode[] = [];
   const flatten = (n: QueryNode): void => {
@@ -89,7 +98,16 @@ function orLookup(node: OrNode): OrLookup {
   flatten(node);
   for (const child of children) {
     if (child.kind !== 'term' || child.field !== null || child.tokens.length !== 1) {
-      lookup.others.push(child);
+      const place = lookup.others.push(child) - 1;
+      // A phrase's first word is never a prefix (only its last is), nor a title: word's unless it is one word.
+      if (child.kind === 'term' && !(child.prefix && child.tokens.length === 1)) {
+        const first = child.tokens[0] ?? '';
+        const places = lookup.byFirstWord.get(first);
+        if (places) places.push(place);
+        else lookup.byFirstWord.set(first, [place]);
+      } else {
+        lookup.always.push(place);
+      }
       continue;
     }
     const byKey = child.prefix ? lookup.prefixes : lookup.words;
@@ -99,6 +117,33 @@ function orLookup(node: OrNode): OrLookup {
     else byKey.set(key, [child]);
   }
   orLookups.set(node, lookup);
+  return lookup;
+}
+
+/**
+ * An AND with its exclusions taken together: `a b -c -d -e …` holds when a and b do and the OR
+ * of c, d, e … does not, and that OR is looked up like any other (a preset excludes hundreds of
+ * words, of which a document holds few).
+ */
+interface AndLookup {
+  /** the children that are not exclusions, in the query's order */
+  required: QueryNode[];
+  /** what the exclusions exclude, as one OR; null when there are none */
+  excluded: OrNode | null;
+}
+const andLookups = new WeakMap<AndNode, AndLookup>();
+
+function andLookup(node: AndNode): AndLookup {
+  const known = andLookups.get(node);
+  if (known) return known;
+  const required: QueryNode[] = [];
+  const excluded: QueryNode[] = [];
+  for (const child of node.children) {
+    if (child.kind === 'not') excluded.push(child.child);
+    else required.push(child);
+  }
+  const lookup: AndLookup = { required, excluded: excluded.length > 0 ? { kind: 'or', children: excluded } : null };
+  andLookups.set(node, lookup);
   return lookup;
 }
 
@@ -122,14 +167,25 @@ class DocumentEvaluation {
         return this.occurs(node);
       case 'not':
         return !this.test(node.child);
-      case 'and':
-        for (const child of node.children) if (!this.test(child)) return false;
-        return true;
+      case 'and': {
+        const { required, excluded } = andLookup(node);
+        for (const child of required) if (!this.test(child)) return false;
+        return excluded === null || !this.test(excluded);
+      }
       case 'or': {
         const lookup = orLookup(node);
         if (this.anyWord(lookup)) return true;
         for (const prefix of this.prefixesIn(lookup)) if (this.occurs(prefix)) return true;
-        for (const child of lookup.others) if (this.test(child)) return true;
+        const { others } = lookup;
+        if (lookup.byFirstWord.size > 0) {
+          const { positions } = this.doc;
+          if (lookup.byFirstWord.size <= positions.size) {
+            for (const [word, places] of lookup.byFirstWord) if (positions.has(word)) for (const place of places) if (this.test(others[place] as QueryNode)) return true;
+          } else {
+            for (const form of positions.keys()) for (const place of lookup.byFirstWord.get(form) ?? []) if (this.test(others[place] as QueryNode)) return true;
+          }
+        }
+        for (const place of lookup.always) if (this.test(others[place] as QueryNode)) return true;
         return false;
       }
       case 'near':
@@ -146,6 +202,24 @@ class DocumentEvaluation {
       for (const form of positions.keys()) if (lookup.words.has(form)) return true;
     }
     return false;
+  }
+
+  /** The places in `lookup.others` worth trying for this document, in the query's order. */
+  private othersIn(lookup: OrLookup): number[] {
+    const { byFirstWord, always } = lookup;
+    if (byFirstWord.size === 0) return always;
+    const places: number[] = [];
+    const { positions } = this.doc;
+    if (byFirstWord.size <= positions.size) {
+      for (const [word, found] of byFirstWord) if (positions.has(word)) for (const place of found) places.push(place);
+    } else {
+      for (const form of positions.keys()) for (const place of byFirstWord.get(form) ?? []) places.push(place);
+    }
+    if (places.length === 0) return always;
+    for (const place of always) places.push(place);
+    let sorted = true;
+    for (let i = 1; i < places.length && sorted; i++) sorted = (places[i - 1] ?? 0) < (places[i] ?? 0);
+    return sorted ? places : places.sort((a, b) => a - b);
   }
 
   /** The OR's prefix terms worth testing: with the document's prefixes known, only those present. */
@@ -225,8 +299,11 @@ class DocumentEvaluation {
       case 'not':
         return this.test(node.child) ? MISS : PASS;
       case 'and': {
+        // Exclusions add no occurrences: they are tried together, first, as they cost the least.
+        const { required, excluded } = andLookup(node);
+        if (excluded !== null && this.test(excluded)) return MISS;
         const occurrences: Occurrence[] = [];
-        for (const child of node.children) {
+        for (const child of required) {
           const sub = this.evaluate(child);
           if (!sub.ok) return MISS;
           for (const occurrence of sub.occurrences) occurrences.push(occurrence);
@@ -247,7 +324,8 @@ class DocumentEvaluation {
           }
         }
         for (const term of this.prefixesIn(lookup)) ok = this.collect(term, occurrences) || ok;
-        for (const child of lookup.others) ok = this.collect(child, occurrences) || ok;
+        // What cannot occur (a phrase without its first word) adds nothing: only the rest is tried, in order.
+        for (const place of this.othersIn(lookup)) ok = this.collect(lookup.others[place] as QueryNode, occurrences) || ok;
         return ok ? { ok, occurrences } : MISS;
       }
       case 'near': {
@@ -555,8 +633,10 @@ export class Matcher {
     const matches: WatchlistMatch[] = [];
     for (const index of candidates.length > 1 ? Int32Array.from(candidates).sort() : candidates) {
       const watchlist = this.watchlists[index];
-      if (!watchlist || !evaluation.test(watchlist.ast)) continue;
-      // Matched: now collect every hit, for highlighting and summaries.
+      if (!watchlist) continue;
+      // A candidate has a term of every required part, so it mostly matches: its hits are
+      // collected at once (for highlighting and summaries) rather than after a first test, and
+      // the exclusions, which are what most often fail it, are tried first and cost the least.
       const result = evaluation.evaluate(watchlist.ast);
       if (result.ok) matches.push(evaluation.toMatch(watchlist.name, result.occurrences));
     }

@@ -51,8 +51,9 @@ export function surfaceTokens(input: string): string[] {
   return input.normalize('NFKC').match(WORD) ?? [];
 }
 
-// What each UTF-16 code unit is to the tokenizer, decided once for the whole Basic Multilingual
-// Plane so the hot loop is one array read per character instead of a regular expression.
+// What each UTF-16 code unit is to the tokenizer, so the hot loop is one array read per character
+// instead of a regular expression. Each unit is classified the first time a text holds it (news
+// uses a few hundred characters of the Basic Multilingual Plane's 65,536), not all at start-up.
 const SEPARATOR = 0;
 const LETTER = 1; // \p{L} or \p{M}: part of a word
 const DIGIT = 2; // \p{N}
@@ -60,32 +61,47 @@ const DROPPED = 3; // Arabic diacritics and tatweel: removed, the word goes on
 const FOLDED = 4; // a capital, or a letter written as another: FOLD_TO holds which letter it is
 const SURROGATE = 5; // half of a character outside the BMP: classified when met
 const SLOW = 6; // needs the general path: Latin diacritics, a capital that lowers to two letters, Σ
-const CHAR_CLASS = new Uint8Array(0x10000);
+// Added to the class of a unit that NFKC may change, alone or with its neighbours: a text without
+// one is its own NFKC form, so `normalize` (a call into ICU and a copy) is skipped for it.
+const UNSTABLE = 8;
+const UNKNOWN = 0xff; // not classified yet
+const CHAR_CLASS = new Uint8Array(0x10000).fill(UNKNOWN);
 const FOLD_TO = new Uint16Array(0x10000);
-{
-  const letter = /[\p{L}\p{M}]/u;
-  const digit = /\p{N}/u;
-  const dropped = new RegExp(`[${ARABIC_DIACRITICS}]`, 'u');
-  for (let code = 0; code < 0x10000; code++) {
-    if (code >= 0xd800 && code <= 0xdfff) {
-      CHAR_CLASS[code] = SURROGATE;
-      continue;
-    }
+const LETTER_OR_MARK = /[\p{L}\p{M}]/u;
+const MARK = /\p{M}/u;
+const NUMBER = /\p{N}/u;
+const DROPPED_CHAR = new RegExp(`[${ARABIC_DIACRITICS}]`, 'u');
+
+/** Classifies code unit `code` (see CHAR_CLASS), remembers it and returns it. */
+function classify(code: number): number {
+  let cls = SEPARATOR;
+  let stable: boolean;
+  if (code >= 0xd800 && code <= 0xdfff) {
+    cls = SURROGATE;
+    stable = false;
+  } else {
     const ch = String.fromCharCode(code);
+    // NFKC changes a character that is not its own NFKC form; and it may join a combining mark,
+    // or a Hangul vowel or final consonant jamo (the only characters outside \p{M} that compose
+    // with the one before them), to the character before it.
+    stable = ch.normalize('NFKC') === ch && !MARK.test(ch) && !(code >= 0x1161 && code <= 0x1175) && !(code >= 0x11a8 && code <= 0x11c2);
     const lower = ch.toLowerCase();
     // Σ lowers to σ or ς by its place in the word, which a table cannot know.
     if (lower.length !== 1 || code === 0x03a3 || NEEDS_LATIN_FOLD.test(lower)) {
-      CHAR_CLASS[code] = SLOW;
-      continue;
+      cls = SLOW;
+    } else {
+      const fold = LETTER_FOLDS[lower] ?? (lower !== ch ? lower : undefined);
+      if (DROPPED_CHAR.test(lower)) cls = DROPPED;
+      else if (fold !== undefined) {
+        cls = FOLDED;
+        FOLD_TO[code] = fold.charCodeAt(0);
+      } else if (LETTER_OR_MARK.test(lower)) cls = LETTER;
+      else if (NUMBER.test(lower)) cls = DIGIT;
     }
-    const fold = LETTER_FOLDS[lower] ?? (lower !== ch ? lower : undefined);
-    if (dropped.test(lower)) CHAR_CLASS[code] = DROPPED;
-    else if (fold !== undefined) {
-      CHAR_CLASS[code] = FOLDED;
-      FOLD_TO[code] = fold.charCodeAt(0);
-    } else if (letter.test(lower)) CHAR_CLASS[code] = LETTER;
-    else if (digit.test(lower)) CHAR_CLASS[code] = DIGIT;
   }
+  if (!stable) cls += UNSTABLE;
+  CHAR_CLASS[code] = cls;
+  return cls;
 }
 const ASTRAL_LETTER = /^[\p{L}\p{M}]$/u;
 const ASTRAL_DIGIT = /^\p{N}$/u;
@@ -198,7 +214,11 @@ export function normalizeTokens(input: string): string[] {
  * table of every BMP character; what the table cannot fold takes the general path.
  */
 export function foldWords(input: string): FoldedWords {
-  const text = input.normalize('NFKC');
+  return fold(input, false);
+}
+
+/** `foldWords` on `text`, known to be its own NFKC form when `normalized`, else found to be or not on the way. */
+function fold(text: string, normalized: boolean): FoldedWords {
   const words = wordBuffer;
   words.reset(text, text.length);
   const out = words.chars;
@@ -208,23 +228,33 @@ export function foldWords(input: string): FoldedWords {
   let hash = 0;
   for (let i = 0; i < text.length; i++) {
     let code = text.charCodeAt(i);
-    let cls = CHAR_CLASS[code] ?? SEPARATOR;
-    if (cls === SLOW) return words.fromWords(tokenize(normalizeText(text)));
-    if (cls === DROPPED) {
-      changed = true;
-      continue;
-    }
-    if (cls === FOLDED) {
-      changed = true;
-      code = FOLD_TO[code] ?? code;
-      cls = LETTER;
+    let cls = CHAR_CLASS[code] ?? UNKNOWN;
+    if (cls >= UNSTABLE) {
+      if (cls === UNKNOWN) cls = classify(code);
+      if (cls >= UNSTABLE) {
+        if (!normalized) return fold(text.normalize('NFKC'), true);
+        cls -= UNSTABLE;
+      }
     }
     let low = -1; // the second half of a character outside the BMP, which goes out with the first
-    if (cls === SURROGATE) {
-      const char = String.fromCodePoint(text.codePointAt(i) ?? code);
-      if (char.toLowerCase() !== char) return words.fromWords(tokenize(normalizeText(text)));
-      cls = ASTRAL_LETTER.test(char) ? LETTER : ASTRAL_DIGIT.test(char) ? DIGIT : SEPARATOR;
-      if (char.length === 2) low = text.charCodeAt(++i);
+    // Letters, digits and separators go straight on; the rarer classes are sorted out here.
+    if (cls > DIGIT) {
+      if (cls === FOLDED) {
+        changed = true;
+        code = FOLD_TO[code] ?? code;
+        cls = LETTER;
+      } else if (cls === DROPPED) {
+        changed = true;
+        continue;
+      } else if (cls === SLOW) {
+        return words.fromWords(tokenize(normalizeText(text)));
+      } else {
+        // SURROGATE
+        const char = String.fromCodePoint(text.codePointAt(i) ?? code);
+        if (char.toLowerCase() !== char) return words.fromWords(tokenize(normalizeText(text)));
+        cls = ASTRAL_LETTER.test(char) ? LETTER : ASTRAL_DIGIT.test(char) ? DIGIT : SEPARATOR;
+        if (char.length === 2) low = text.charCodeAt(++i);
+      }
     }
     if (cls !== kind) {
       if (kind !== SEPARATOR) words.endWord(length, hash);
