@@ -73,18 +73,31 @@ const NETWORK_ERRORS: Record<string, string> = {
 
 let sharedAgent: Agent | null = null;
 
+export interface FeedAgentOptions {
+  connectTimeoutMs?: number;
+  /** connect only to public addresses (and these exceptions): the socket is checked at connect */
+  publicOnly?: AddressAllowList;
+  /** connections one host may have open (its per_host limit) */
+  connectionsFor?: (host: string) => number;
+  /** certificate authorities to trust besides the system's (tests' own servers) */
+  ca?: string;
+}
+
 /**
  * A connection pool whose connects give up after `connectTimeoutMs`; with `publicOnly`, its
  * sockets refuse private addresses at connect time (what a name resolves to then, not before).
  */
-export function createFeedAgent(connectTimeoutMs = 10_000, publicOnly?: AddressAllowList, connectionsFor?: (host: string) => number): Agent {
+export function createFeedAgent(options: FeedAgentOptions = {}): Agent {
+  const { connectTimeoutMs = 10_000, publicOnly, connectionsFor, ca } = options;
   return new Agent({
-    connect: { timeout: connectTimeoutMs, ...(publicOnly ? { lookup: publicOnlyLookup(publicOnly) } : {}) },
+    connect: { timeout: connectTimeoutMs, ...(publicOnly ? { lookup: publicOnlyLookup(publicOnly) } : {}), ...(ca ? { ca } : {}) },
     // Connections are kept and reused: one host's many feeds share them.
     keepAliveTimeout: 10_000,
+    // HTTP/2 where the server offers it (ALPN): many requests on one connection, faster and politer.
+    allowH2: true,
     // At most the host's limit of sockets, even in the moment between a response read and its
     // socket marked free (else a new request opens one more): the politeness bound is on connections.
-    ...(connectionsFor ? { factory: (origin: string | URL, options: Pool.Options) => new Pool(origin, { ...options, connections: connectionsFor(new URL(origin).host) }) } : {}),
+    ...(connectionsFor ? { factory: (origin: string | URL, poolOptions: Pool.Options) => new Pool(origin, { ...poolOptions, connections: connectionsFor(new URL(origin).host) }) } : {}),
   });
 }
 

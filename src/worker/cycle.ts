@@ -252,8 +252,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   // configured on a private address (a local feed) may reach private ones.
   const allowList = new AddressAllowList(config.fetch.allowPrivate);
   const connectionsFor = (host: string) => perHostLimit(config, host);
-  const agent = createFeedAgent(config.fetch.connectTimeoutMs, allowList, connectionsFor);
-  const localAgent = createFeedAgent(config.fetch.connectTimeoutMs, undefined, connectionsFor);
+  const agent = createFeedAgent({ connectTimeoutMs: config.fetch.connectTimeoutMs, publicOnly: allowList, connectionsFor });
+  const localAgent = createFeedAgent({ connectTimeoutMs: config.fetch.connectTimeoutMs, connectionsFor });
   // The public-only pool checks names when it connects; the pre-check is left address literals.
   const accessFor = async (feed: FeedConfig) => ({ allowPrivate: await isPrivateTargetCached(feed.url), allowList, checkedAtConnect: true });
   const byUrl = new Map(config.feeds.map((feed) => [feed.url, feed]));

@@ -92,7 +92,7 @@ describe('redirects into private ranges', () => {
 
   it('the public-only connection pool refuses a private address at connect time, whatever the name resolved to before', async () => {
     const port = new URL(feeds.url).port;
-    const agent = createFeedAgent(2000, new AddressAllowList());
+    const agent = createFeedAgent({ connectTimeoutMs: 2000, publicOnly: new AddressAllowList() });
     await expect(fetchFeed({ url: `http://localhost:${port}/final.xml`, ...limits, agent })).rejects.toMatchObject({ kind: 'refused' });
     await agent.close();
   });
