@@ -322,15 +322,16 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    const problem = storeProblem(error);
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`steppewatch: ${(error as Error).message}\n\n${USAGE}`);
       process.exitCode = 2;
     } else if (isUserError(error)) {
       process.stderr.write(`${error.message}\n`);
       process.exitCode = 1;
-    } else if (storeProblem(error) !== null) {
+    } else if (problem !== null) {
       // The database failed under a command (read-only, damaged, disk full): the fix, not a stack.
-      process.stderr.write(`steppewatch: ${storeProblem(error)}\n`);
+      process.stderr.write(`steppewatch: ${problem}\n`);
       process.exitCode = 1;
     } else {
       process.stderr.write(`steppewatch: unexpected error: ${(error as Error).stack ?? String(error)}\n`);

@@ -198,7 +198,7 @@ describe('steppewatch once', () => {
     const as = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
     try {
       for (const command of ['once', 'run']) {
-        const result = await runCli([command, '--config', config], { ...env(), DATABASE_URL: `sqlite:${file}` }, undefined, as);
+        const result = await runCli([command, '--config', config], { ...env(), DATABASE_URL: `sqlite:${file}` }, undefined, { as });
         expect(result.code).toBe(1);
         expect(result.stderr.trim()).toBe(
           `cannot open SQLite database ${file}: the file cannot be written (attempt to write a readonly database): make the file, its -wal and -shm files and the directory they are in writable by the user running steppewatch`,

@@ -6,12 +6,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstWords } from '../../src/match/explain-lines.js';
 import { surfaceTokens } from '../../src/text/normalize.js';
-import { CLI, ROOT, cleanEnv, runCli } from '../support/cli.js';
+import { ROOT, runCli } from '../support/cli.js';
 
 const MIXED = new URL('./explain/mixed.jsonl', import.meta.url);
 // Written by the build before `explain --jsonl` was rewritten (one write per line, matchWatchlist).
@@ -19,18 +18,7 @@ const EXPECTED = readFileSync(new URL('./explain/mixed.expected.jsonl', import.m
 const explainJsonl = (file: string) => runCli(['explain', '--watchlist', 'kazakhstan-unrest', '--jsonl', file]);
 
 /** Runs `explain --jsonl -` with `input` on standard input. */
-function explainStdin(input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, 'explain', '--watchlist', 'kazakhstan-unrest', '--jsonl', '-'], { cwd: ROOT, env: cleanEnv({}) });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin.end(input);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const explainStdin = (input: string) => runCli(['explain', '--watchlist', 'kazakhstan-unrest', '--jsonl', '-'], {}, ROOT, { input });
 
 let dir: string;
 beforeAll(() => {

@@ -21,18 +21,23 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Another user to run the CLI as (only root may ask): for what root is never refused, like a read-only file. */
-export interface RunAs {
-  uid: number;
-  gid: number;
+/** How a test runs the CLI beyond its arguments and environment. */
+export interface RunOptions {
+  /** another user to run it as (only root may ask): for what root is never refused, like a read-only file */
+  as?: { uid: number; gid: number };
+  /** written to its standard input, which is then closed (else it has none) */
+  input?: string;
 }
 
-export function startCli(args: string[], env: Record<string, string>, cwd = ROOT, as?: RunAs): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'], ...as });
+export function startCli(args: string[], env: Record<string, string>, cwd = ROOT, options: RunOptions = {}): ChildProcess {
+  const stdin = options.input === undefined ? 'ignore' : 'pipe';
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(env), stdio: [stdin, 'pipe', 'pipe'], ...options.as });
+  if (options.input !== undefined) child.stdin?.end(options.input);
+  return child;
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}, cwd = ROOT, as?: RunAs): Promise<CliResult> {
-  const child = startCli(args, env, cwd, as);
+export function runCli(args: string[], env: Record<string, string> = {}, cwd = ROOT, options: RunOptions = {}): Promise<CliResult> {
+  const child = startCli(args, env, cwd, options);
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
