@@ -47,6 +47,11 @@ async function ours(urls: string[]): Promise<void> {
     const report = await runCycle(deps);
     process.send?.({ type: 'result', phase, ms: performance.now() - started, items: report.items.fetched, failed: report.feeds.failed, alerts: report.alertsQueued });
   }
+  // What the cycles left alive (after a full collection): the peak above it is garbage not yet
+  // collected, not memory the worker keeps.
+  (globalThis as { gc?: () => void }).gc?.();
+  const left = process.memoryUsage();
+  process.send?.({ type: 'retained', heapMb: Math.round(left.heapUsed / 1048576), arrayBuffersMb: Math.round(left.arrayBuffers / 1048576) });
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 }

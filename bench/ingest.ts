@@ -21,15 +21,20 @@ interface PhaseResult {
   notModified: number;
 }
 
-const start = (file: string, args: string[], env?: NodeJS.ProcessEnv): Peer => startPeer(new URL(file, import.meta.url), args, env);
+const start = (file: string, args: string[], env?: NodeJS.ProcessEnv, nodeFlags?: string[]): Peer => startPeer(new URL(file, import.meta.url), args, env, nodeFlags);
 
 async function stats(farm: Peer): Promise<FarmStats> {
   farm.process.send({ type: 'stats' });
   return farm.mail.next<FarmStats>('stats');
 }
 
-async function runSide(mode: 'naive' | 'ours', urls: string[], farm: Peer): Promise<{ phases: PhaseResult[]; peakRssMb: number; baselineRssMb: number }> {
-  const child = start('./ingest-worker.ts', [mode]);
+interface Retained {
+  heapMb: number;
+  arrayBuffersMb: number;
+}
+
+async function runSide(mode: 'naive' | 'ours', urls: string[], farm: Peer): Promise<{ phases: PhaseResult[]; peakRssMb: number; baselineRssMb: number; retained: Retained | null }> {
+  const child = start('./ingest-worker.ts', [mode], process.env, mode === 'ours' ? ['--expose-gc'] : []);
   child.process.send({ type: 'urls', urls });
   const baselineRssMb = mode === 'ours' ? (await child.mail.next<{ rssMb: number }>('baseline')).rssMb : 0;
   const phases: PhaseResult[] = [];
@@ -49,8 +54,9 @@ async function runSide(mode: 'naive' | 'ours', urls: string[], farm: Peer): Prom
       notModified: after.notModified - before.notModified,
     });
   }
+  const retained = mode === 'ours' ? await child.mail.next<Retained>('retained') : null;
   const { peakRssMb } = await child.mail.next<{ peakRssMb: number }>('done');
-  return { phases, peakRssMb, baselineRssMb };
+  return { phases, peakRssMb, baselineRssMb, retained };
 }
 
 // Big outlets publish many feeds from one host; 100 hosts × 10 feeds is a plausible mix.
@@ -93,6 +99,7 @@ export async function benchIngest(latencyMs: number, hosts = HOSTS, naiveFeeds =
     row('steppewatch: full cycle (fetch→…→store)', full, ours.peakRssMb, `${full.items} items, ${full.alerts ?? 0} alerts queued, ${((naivePerFeed * urls.length) / full.ms).toFixed(1)}× naive`);
     row('steppewatch: cycle with nothing changed', unchanged, ours.peakRssMb, `${((unchanged.bytes / Math.max(1, full.bytes)) * 100).toFixed(1)}% of the full cycle's bytes`);
     process.stdout.write(`  steppewatch's process before its first cycle (runtime with tsx, config, matcher, store): ${ours.baselineRssMb} MB RSS; the cycles added ${ours.peakRssMb - ours.baselineRssMb} MB at their peak\n`);
+    if (ours.retained) process.stdout.write(`  alive after both cycles and a full GC: heap ${ours.retained.heapMb} MB, array buffers ${ours.retained.arrayBuffersMb} MB (the rest of the peak was garbage awaiting collection)\n`);
     process.stdout.write(`  connections one host had open at once: at most ${maxConnections} (fetch.per_host: 6 by default)\n`);
     process.stdout.write(
       hosts === 1
