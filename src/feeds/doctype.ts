@@ -135,20 +135,34 @@ function splitSections(body: string): string[] {
   return parts;
 }
 
-/** Replaces each reference to a declared entity by its value, outside CDATA sections and comments; null past the budget. */
+/**
+ * Replaces each reference to a declared entity by its value, outside CDATA sections and comments;
+ * null past the budget. One scan that stops at the budget: a document of millions of references is
+ * refused after the first few thousand, not after a callback for each.
+ */
 function expand(parts: string[], entities: Map<string, string>, budget: number): string | null {
   let grown = 0;
-  for (let p = 0; p < parts.length && grown <= budget; p += 2) {
-    parts[p] = (parts[p] ?? '').replace(/&([A-Za-z_:][\w.:-]*);/gu, (whole, name: string) => {
-      const value = entities.get(name);
-      // Past the budget nothing more is built: the document is refused.
-      if (value === undefined || grown > budget) return whole;
+  const reference = /&([A-Za-z_:][\w.:-]*);/gu;
+  for (let p = 0; p < parts.length; p += 2) {
+    const part = parts[p] ?? '';
+    const pieces: string[] = [];
+    let at = 0;
+    reference.lastIndex = 0;
+    for (let found = reference.exec(part); found; found = reference.exec(part)) {
+      const value = entities.get(found[1] ?? '');
+      if (value === undefined) continue;
       const text = asText(value);
-      grown += text.length - whole.length;
-      return text;
-    });
+      grown += text.length - found[0].length;
+      if (grown > budget) return null;
+      pieces.push(part.slice(at, found.index), text);
+      at = found.index + found[0].length;
+    }
+    if (at > 0) {
+      pieces.push(part.slice(at));
+      parts[p] = pieces.join('');
+    }
   }
-  return grown > budget ? null : parts.join('');
+  return parts.join('');
 }
 
 /**
