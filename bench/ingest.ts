@@ -98,7 +98,7 @@ export async function benchIngest(latencyMs: number, hosts = HOSTS, naiveFeeds =
     row(naiveName, naiveFull, naive.peakRssMb, `${naiveFull.items} items${naiveFeeds < urls.length ? `; ${(naivePerFeed * urls.length / 1000).toFixed(0)} s at that pace for all ${urls.length}` : ''}`);
     row('steppewatch: full cycle (fetch→…→store)', full, ours.peakRssMb, `${full.items} items, ${full.alerts ?? 0} alerts queued, ${((naivePerFeed * urls.length) / full.ms).toFixed(1)}× naive`);
     row('steppewatch: cycle with nothing changed', unchanged, ours.peakRssMb, `${((unchanged.bytes / Math.max(1, full.bytes)) * 100).toFixed(1)}% of the full cycle's bytes`);
-    process.stdout.write(`  steppewatch's process before its first cycle (runtime with tsx, config, matcher, store): ${ours.baselineRssMb} MB RSS; the cycles added ${ours.peakRssMb - ours.baselineRssMb} MB at their peak\n`);
+    process.stdout.write(`  steppewatch's process before its first cycle (runtime, config, matcher, store; built code, as npm start runs it): ${ours.baselineRssMb} MB RSS; the cycles added ${ours.peakRssMb - ours.baselineRssMb} MB at their peak\n`);
     if (ours.retained) process.stdout.write(`  alive after both cycles and a full GC: heap ${ours.retained.heapMb} MB, array buffers ${ours.retained.arrayBuffersMb} MB (the rest of the peak was garbage awaiting collection)\n`);
     process.stdout.write(`  connections one host had open at once: at most ${maxConnections} (fetch.per_host: 6 by default)\n`);
     process.stdout.write(
