@@ -102,7 +102,8 @@ export function htmlToText(html: string, maxChars = MAX_TEXT_CHARS, maxHtmlChars
   const capped = cap(html, maxHtmlChars).replace(INVISIBLE, '');
   const input = boundNesting(capped);
   const cut = html.length > maxHtmlChars || input.length < capped.length;
-  const text = stripActive(LOOKS_LIKE_HTML.test(input) ? toText(input) : input);
+  // Again after the conversion: an entity (&#x202E;) decodes to one.
+  const text = stripActive(LOOKS_LIKE_HTML.test(input) ? toText(input) : input).replace(INVISIBLE, '');
   let tidy = text
     .replace(/[ \t\u00a0]+/gu, ' ')
     .replace(/ *\n */gu, '\n')

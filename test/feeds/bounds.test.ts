@@ -41,6 +41,8 @@ describe('bounds on one item', () => {
 
   it('drops direction overrides and invisible characters that spoof names and links, keeps ZWNJ and ZWJ', () => {
     expect(cleanTitle('Official \u202eexe.gpj\u202c statement')).toBe('Official exe.gpj statement');
+    expect(cleanTitle('Official &#x202E;exe.gpj&#8236; <b>statement</b>')).toBe('Official exe.gpj statement');
+    expect(htmlToText('<p>a&#x2066;b&#xFEFF;c</p>')).toBe('abc');
     expect(htmlToText('<p>Ak\u200borda\u2066 says\u2069\ufeff</p>')).toBe('Akorda says');
     expect(cleanTitle('می\u200cخواهم 👩\u200d💻')).toBe('می\u200cخواهم 👩\u200d💻');
   });
