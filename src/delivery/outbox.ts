@@ -22,6 +22,12 @@ export interface DrainOptions {
    * started finish
    */
   stillSender?: () => boolean;
+  /**
+   * when nothing can go now (a chat's pace, a retry's time): wait for it within the deadline
+   * (default, `once`), or stop and leave it to the next drain (`run`'s sender loop comes back
+   * every role_check: a drain waiting out a group's 20 messages a minute must not hold up polls)
+   */
+  waitForDue?: boolean;
 }
 
 export interface DrainReport {
@@ -49,6 +55,16 @@ const MAX_BACKOFF_MS = 10 * 60_000;
 function perChatIntervalMs(chat: string, sink: AlertSink): number {
   if (sink.minIntervalMs === 0) return 0;
   return /^\d+$/u.test(chat) ? 1_000 : 3_000;
+}
+
+/** Per destination, until when it must wait: kept with the sink, whose bot token Telegram's limits are per. */
+const pauses = new WeakMap<AlertSink, Map<string, number>>();
+function pausesOf(sink: AlertSink): Map<string, number> {
+  let paused = pauses.get(sink);
+  if (!paused) pauses.set(sink, (paused = new Map<string, number>()));
+  const now = Date.now();
+  for (const [destination, until] of paused) if (until <= now) paused.delete(destination);
+  return paused;
 }
 
 /** Exponential backoff with jitter for faults that carry no retry_after. */
@@ -106,8 +122,9 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
     report.pending = (await store.outboxCounts()).pending;
     return report;
   }
-  // A chat that must wait (429, fault) holds back its later rows too, so order per chat is kept.
-  const pausedUntil = new Map<string, number>();
+  // A chat that must wait (429, fault, its pace) holds back its later rows too, so order per chat
+  // is kept; remembered from drain to drain of the sink (run's sender loop drains every few seconds).
+  const pausedUntil = pausesOf(sink);
   // Chats that answered "gone" in this drain: their other rows fail without asking again.
   const gone = new Set<string>();
   // Chats that moved in this drain: their rows read before the move are read again under the new id.
@@ -211,6 +228,7 @@ export async function drainOutbox(options: DrainOptions): Promise<DrainReport> {
     }
 
     // Nothing could go now: wait for the next row or paused chat to come due, if before the deadline.
+    if (options.waitForDue === false) break;
     const nextDue = await store.nextOutboxDue();
     if (nextDue === null) break;
     const waits = [nextDue, ...pausedUntil.values()].filter((t) => t > Date.now());

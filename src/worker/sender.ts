@@ -30,6 +30,8 @@ export interface SenderDeps {
   signal?: AbortSignal;
   /** runs the drain in turn with the process's other drains (the worker's sender loop) */
   sendQueue?: <R>(section: () => Promise<R>) => Promise<R>;
+  /** whether the drain waits for what cannot go yet (see DrainOptions.waitForDue; default true) */
+  waitForDue?: boolean;
 }
 
 const NOTHING_SENT: DrainReport = { sent: 0, retried: 0, failed: 0, rateLimited: 0, pending: 0 };
@@ -39,7 +41,8 @@ export async function sendQueued(deps: SenderDeps, mode: DeliveryMode): Promise<
   const { config, store, log, signal } = deps;
   if (mode === 'none') return { ...NOTHING_SENT };
   const notSender = async (): Promise<DrainReport> => ({ ...NOTHING_SENT, pending: (await store.outboxCounts()).pending });
-  if (mode === 'if-sender') return (await store.tryRole(SENDER_ROLE)) ? sendAsSender(deps) : notSender();
+  // `run`'s cycles: what cannot go at once is the sender loop's, so the next tick's polls are not held up.
+  if (mode === 'if-sender') return (await store.tryRole(SENDER_ROLE)) ? sendAsSender({ ...deps, waitForDue: false }) : notSender();
   // One sender at a time per database: two processes draining at once could both send a row.
   // Another worker holding the role sends what this cycle queued; this one waits until it has
   // (or the role is free to take: another `once` finished), within max_wait.
@@ -67,7 +70,9 @@ export function drainAsSender(deps: SenderDeps): Promise<DrainReport> {
   const sendQueue = deps.sendQueue ?? (<R>(section: () => Promise<R>) => section());
   // A drain stops starting sends when the role is lost: the new sender sends what is left.
   const stillSender = () => store.heldRoles().includes(SENDER_ROLE);
-  return sendQueue(() => drainOutbox({ store, sink, log, deadline: Date.now() + config.delivery.maxWaitMs, stillSender, ...(signal ? { signal } : {}) }));
+  return sendQueue(() =>
+    drainOutbox({ store, sink, log, deadline: Date.now() + config.delivery.maxWaitMs, stillSender, ...(signal ? { signal } : {}), ...(deps.waitForDue === false ? { waitForDue: false } : {}) }),
+  );
 }
 
 /**

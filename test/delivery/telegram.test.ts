@@ -146,6 +146,21 @@ describe('drainOutbox', () => {
     await store.close();
   });
 
+  it("in run's cycles, sends what can go now and leaves a chat's next alert, due in 3 s by its pace, to the sender loop", async () => {
+    const store = new SqliteStore(':memory:');
+    await queue(store, ['@a', '@a', '@b']);
+    const first = await drainOutbox({ store, sink, log: quiet, deadline: Date.now() + 10_000, minIntervalMs: 0, waitForDue: false });
+    expect(first).toEqual({ sent: 2, retried: 0, failed: 0, rateLimited: 0, pending: 1 });
+    expect(telegram.messages.map((m) => [m.chat_id, m.text])).toEqual([
+      ['@a', '<b>alert 0</b>'],
+      ['@b', '<b>alert 2</b>'],
+    ]);
+    // The next drain keeps the chat's pace (it waits, as a drain may) and sends it, in order.
+    expect(await drainOutbox({ store, sink, log: quiet, deadline: Date.now() + 10_000, minIntervalMs: 0 })).toMatchObject({ sent: 1, pending: 0 });
+    expect(telegram.sentTo('@a')).toEqual(['<b>alert 0</b>', '<b>alert 1</b>']);
+    await store.close();
+  });
+
   it('leaves rows pending when the flood wait outlasts the deadline', async () => {
     const store = new SqliteStore(':memory:');
     await queue(store, ['@a']);
