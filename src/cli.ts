@@ -22,7 +22,9 @@ import { VERSION } from './version.js';
 import { runCycle } from './worker/cycle.js';
 import { createEmbedder } from './dedup/embeddings.js';
 import { Bot } from './bot/bot.js';
-import type { ChatRecord, Store } from './store/store.js';
+import type { ChatRecord, FeedState, Store } from './store/store.js';
+import { decodeReason, describePace, formatInterval } from './feeds/pace.js';
+import { scheduleTickMs } from './worker/tick.js';
 import { isLink, linkVariants, whyAnswer } from './bot/why.js';
 import { translator } from './i18n/i18n.js';
 import { unescapeHtml } from './summary/render.js';
@@ -88,13 +90,52 @@ function createSummarizer(env: Env, config: Config, log: Logger): Summarizer {
   return new ChatSummarizer({ url: env.SUMMARY_API_URL, model: env.SUMMARY_MODEL, apiKey: env.SUMMARY_API_KEY, timeoutMs: config.summary.timeoutMs, log });
 }
 
-function describeConfig(config: Config): string {
+/** Adaptive polling as configured, and each feed's interval and why as the store last chose it. */
+function describePolling(config: Config, paces: Map<string, FeedState> | string): { summary: string; feed: (url: string) => string[] } {
+  const { polling } = config;
+  const tickMs = scheduleTickMs(config.schedule, config.timezone);
+  const summary = polling.adaptive
+    ? `  polling:    adaptive (run): ${formatInterval(polling.minMs)} to ${formatInterval(polling.maxMs)} by each feed's entries over ${formatInterval(polling.windowMs)}, ` +
+      `never sooner than its ttl / Cache-Control / Expires / Retry-After; the schedule's tick (${formatInterval(tickMs)}) is the shortest` +
+      (typeof paces === 'string' ? `\n              (intervals not shown: ${paces})` : '')
+    : `  polling:    every feed on every tick (polling.adaptive: false)`;
+  const feed = (url: string): string[] => {
+    if (!polling.adaptive || typeof paces === 'string') return [];
+    const state = paces.get(url);
+    const reason = decodeReason(state?.pollReason ?? null);
+    if (!state || state.pollIntervalMs === null || !reason) return ['        interval: not chosen yet (chosen after its first answer)'];
+    return [`        interval: ${describePace(state.pollIntervalMs, reason, tickMs)}`];
+  };
+  return { summary, feed };
+}
+
+/** The feeds' states, when the store already exists and answers; else why not (check-config never creates a store). */
+async function storedFeedStates(databaseUrl: string): Promise<Map<string, FeedState> | string> {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const path = databaseUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/u, '');
+    if (path === ':memory:' || !existsSync(path)) return 'no store yet';
+  }
+  try {
+    const store = await openStore(databaseUrl);
+    try {
+      return new Map((await store.feedStates()).map((state) => [state.url, state]));
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    return `store not readable: ${storeProblem(error) ?? (error as Error).message}`;
+  }
+}
+
+function describeConfig(config: Config, paces: Map<string, FeedState> | string = 'not read'): string {
   const used = new Set(config.channels.flatMap((c) => c.watchlists));
+  const polling = describePolling(config, paces);
   const lines = [
     `${config.file}: OK`,
     `  schedule:   ${config.schedule}${config.timezone ? ` (${config.timezone})` : ''}`,
+    polling.summary,
     `  feeds:      ${config.feeds.length}`,
-    ...config.feeds.map((f) => `    - ${f.name ?? '(feed title)'} <${f.url}>${f.language ? ` [${f.language}]` : ''}`),
+    ...config.feeds.flatMap((f) => [`    - ${f.name ?? '(feed title)'} <${f.url}>${f.language ? ` [${f.language}]` : ''}`, ...polling.feed(f.url)]),
     `  watchlists: ${[...config.watchlists.keys()].map((name) => (used.has(name) ? name : `${name} (unused)`)).join(', ')}`,
     `  channels:   ${config.channels.length}`,
     ...config.channels.map((c) => `    - ${c.chat}${c.threadId !== null ? ` topic ${c.threadId}` : ''} ← ${c.watchlists.join(', ')}${c.languages ? ` [only ${c.languages.join(', ')}]` : ''}`),
@@ -238,7 +279,8 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'check-config': {
-      process.stdout.write(describeConfig(loadConfig(configFile)));
+      const config = loadConfig(configFile);
+      process.stdout.write(describeConfig(config, await storedFeedStates(env.DATABASE_URL)));
       return 0;
     }
     case 'once': {

@@ -10,6 +10,8 @@ import { chatLocale, html, isLocale, localeOf, t, translator, type Translate } f
 import type { ChatRecord, ChatSettings, ChatWatchlist, FeedState, Store, SubscriptionStore } from '../store/store.js';
 import { escapeHtml, unescapeHtml } from '../summary/render.js';
 import { isLink, linkVariants, whyAnswer } from './why.js';
+import { decodeReason, formatRate, intervalParts, type PaceReason } from '../feeds/pace.js';
+import { scheduleTickMs } from '../worker/tick.js';
 
 export interface CommandInput {
   chat: { id: string; kind: ChatRecord['kind'] };
@@ -54,14 +56,63 @@ export type BotStore = SubscriptionStore & Pick<Store, 'feedStates' | 'outboxCou
 // For the bot's administrators (config `admins`) only.
 const ADMIN_COMMANDS = new Set(['stats', 'feeds', 'failing']);
 
-function feedLine(tr: Translate, feed: FeedState, now: number): string {
+/** A duration in the chat's language. */
+function intervalWords(tr: Translate, ms: number): string {
+  const parts = intervalParts(ms);
+  switch (parts.unit) {
+    case 'hmin':
+      return tr('feeds.interval.hmin', { h: parts.h, min: parts.min });
+    case 's':
+      return tr('feeds.interval.s', { n: parts.n });
+    case 'min':
+      return tr('feeds.interval.min', { n: parts.n });
+    case 'h':
+      return tr('feeds.interval.h', { n: parts.n });
+    case 'd':
+      return tr('feeds.interval.d', { n: parts.n });
+  }
+}
+
+/** Why adaptive polling chose a feed's interval, in the chat's language. */
+function reasonWords(tr: Translate, reason: PaceReason): string {
+  switch (reason.code) {
+    case 'rate': {
+      const rate = formatRate(reason.perDay);
+      return tr(reason.bound === 'min' ? 'feeds.why.rateMin' : reason.bound === 'max' ? 'feeds.why.rateMax' : 'feeds.why.rate', { rate });
+    }
+    case 'quiet':
+      return tr('feeds.why.quiet');
+    case 'breaking':
+      return tr('feeds.why.breaking');
+    case 'max-age':
+      return tr('feeds.why.maxAge', { seconds: reason.seconds });
+    case 'expires':
+      return tr('feeds.why.expires', { interval: html(intervalWords(tr, reason.seconds * 1000)) });
+    case 'ttl':
+      return tr('feeds.why.ttl', { minutes: reason.minutes });
+    case 'retry-after':
+      return tr('feeds.why.retryAfter', { seconds: reason.seconds });
+  }
+}
+
+/** "every 30 min: 12 entries/day" (and the schedule's tick when it polls less often than that); null before a pace was chosen. */
+function paceWords(tr: Translate, feed: FeedState, tickMs: number | null): string | null {
+  const reason = decodeReason(feed.pollReason);
+  if (feed.pollIntervalMs === null || reason === null) return null;
+  const interval = html(intervalWords(tr, feed.pollIntervalMs));
+  const why = html(reasonWords(tr, reason));
+  return tickMs !== null && tickMs > feed.pollIntervalMs ? tr('feeds.paceTick', { interval, why, tick: html(intervalWords(tr, tickMs)) }) : tr('feeds.pace', { interval, why });
+}
+
+function feedLine(tr: Translate, feed: FeedState, now: number, tickMs: number | null = null): string {
   const state =
     feed.failingSince !== null
       ? tr('feeds.failing', { minutes: Math.round((now - feed.failingSince) / 60_000), error: feed.lastError ?? '?' })
       : feed.lastSuccessAt !== null
         ? tr('feeds.ok')
         : tr('feeds.notYet');
-  return `• ${escapeHtml(feed.url)} — ${state}`;
+  const pace = feed.failingSince === null ? paceWords(tr, feed, tickMs) : null;
+  return `• ${escapeHtml(feed.url)} — ${state}${pace ? ` · ${pace}` : ''}`;
 }
 
 async function answerAdmin(tr: Translate, name: string, store: BotStore, config: Config, now: number): Promise<string> {
@@ -73,8 +124,11 @@ async function answerAdmin(tr: Translate, name: string, store: BotStore, config:
       const failing = feeds.filter((f) => f.failingSince !== null).length;
       return [tr('stats.feeds', { configured: config.feeds.length, failing }), tr('stats.chats', chats), tr('stats.outbox', outbox)].join('\n');
     }
-    case 'feeds':
-      return feeds.length > 0 ? feeds.slice(0, 50).map((f) => feedLine(tr, f, now)).join('\n') : tr('feeds.none');
+    case 'feeds': {
+      // Adaptive polling's intervals are looked for on the schedule's tick: say when it is the limit.
+      const tickMs = config.polling.adaptive ? scheduleTickMs(config.schedule, config.timezone) : null;
+      return feeds.length > 0 ? feeds.slice(0, 50).map((f) => feedLine(tr, f, now, tickMs)).join('\n') : tr('feeds.none');
+    }
     default: {
       const failing = feeds.filter((f) => f.failingSince !== null);
       return failing.length > 0 ? failing.map((f) => feedLine(tr, f, now)).join('\n') : tr('failing.none');

@@ -9,12 +9,16 @@ import { z } from 'zod';
 import { QueryError } from '../match/query.js';
 import { buildEntityTable, type EntityTable } from '../match/entities.js';
 import { compileWatchlist, Matcher, type Watchlist } from '../match/matcher.js';
+import { channelOfPreviewUrl, DEFAULT_PREVIEW_ROOT, previewUrl } from '../feeds/telegram-channel.js';
 import { BUNDLED_CONFIG_DIR } from './paths.js';
 import type { QuietHours } from '../store/store.js';
 import { ConfigSchema, type RawConfig } from './schema.js';
 
 export interface FeedConfig {
+  /** what the feed is polled at and known by in the store; a Telegram channel's is its preview page (<root>/s/NAME) */
   url: string;
+  /** set for a public Telegram channel (`telegram: NAME`): its username; the page at `url` is its web preview */
+  telegram?: string;
   name?: string;
   language?: string;
 }
@@ -78,8 +82,12 @@ export interface Config {
   delivery: { maxWaitMs: number };
   /** how workers on one database share feeds (claims leased for leaseMs) and roles (tried every roleCheckMs) */
   workers: { leaseMs: number; roleCheckMs: number };
+  /** adaptive polling (src/feeds/pace.ts): bounds of a feed's interval, the rate's window, how long "breaking" lasts */
+  polling: { adaptive: boolean; minMs: number; maxMs: number; windowMs: number; breakingMs: number };
   /** the health and metrics server of `run`; port 0: off */
-  http: { port: number; host: string };
+  http: { port: number; host: string; /** WebSub callbacks live under it; null: WebSub off */ publicUrl: string | null };
+  /** WebSub push: the lease asked of hubs, and how often a feed that pushes is polled still */
+  websub: { leaseMs: number; safetyPollMs: number };
   shutdown: { graceMs: number };
   /** Telegram user ids of the bot's administrators */
   admins: string[];
@@ -212,7 +220,32 @@ export function loadPresets(entities: EntityTable = loadEntities()): Map<string,
   return presets;
 }
 
-function checkAcrossKeys(raw: RawConfig, entities: EntityTable, problems: ConfigProblem[]): Map<string, Watchlist> {
+/** Where public Telegram channels' preview pages are read: TELEGRAM_PREVIEW_ROOT (tests, a mirror), else t.me. */
+function telegramPreviewRoot(env: NodeJS.ProcessEnv, problems: ConfigProblem[]): string {
+  const root = env.TELEGRAM_PREVIEW_ROOT?.trim();
+  if (!root) return DEFAULT_PREVIEW_ROOT;
+  try {
+    const url = new URL(root);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return root;
+  } catch {
+    // reported below
+  }
+  problems.push({ path: 'feeds', message: 'environment variable TELEGRAM_PREVIEW_ROOT must be an http(s) URL' });
+  return DEFAULT_PREVIEW_ROOT;
+}
+
+/** The URL a configured feed is polled at: its own, or its channel's preview page (usernames are case-insensitive). */
+function feedUrlOf(feed: RawConfig['feeds'][number], previewRoot: string): string {
+  return feed.telegram !== undefined ? previewUrl(previewRoot, feed.telegram.toLowerCase()) : (feed.url ?? '');
+}
+
+/** The channel a feed reads: its `telegram`, or the channel of a `url` that is a t.me/s/NAME preview (read as one, not as a feed). */
+function telegramOf(feed: RawConfig['feeds'][number]): { telegram?: string } {
+  const channel = feed.telegram ?? channelOfPreviewUrl(feed.url ?? '');
+  return channel !== null ? { telegram: channel } : {};
+}
+
+function checkAcrossKeys(raw: RawConfig, entities: EntityTable, problems: ConfigProblem[], previewRoot: string): Map<string, Watchlist> {
   const validation = cron.validateDetailed(raw.schedule);
   if (!validation.valid) {
     const detail = validation.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
@@ -238,9 +271,11 @@ function checkAcrossKeys(raw: RawConfig, entities: EntityTable, problems: Config
 
   const seenUrls = new Map<string, number>();
   raw.feeds.forEach((feed, i) => {
-    const earlier = seenUrls.get(feed.url);
-    if (earlier !== undefined) problems.push({ path: `feeds.${i}.url`, message: `same URL as feeds.${earlier}` });
-    else seenUrls.set(feed.url, i);
+    const url = feedUrlOf(feed, previewRoot);
+    const earlier = seenUrls.get(url);
+    if (earlier === undefined) seenUrls.set(url, i);
+    else if (feed.telegram !== undefined) problems.push({ path: `feeds.${i}.telegram`, message: `same channel as feeds.${earlier}` });
+    else problems.push({ path: `feeds.${i}.url`, message: `same URL as feeds.${earlier}` });
   });
 
   raw.channels.forEach((channel, i) => {
@@ -284,7 +319,8 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   };
   const entities = table('entities', loadEntities);
   const events = table('events', loadEvents);
-  const watchlists = checkAcrossKeys(raw, entities, problems);
+  const previewRoot = telegramPreviewRoot(env, problems);
+  const watchlists = checkAcrossKeys(raw, entities, problems, previewRoot);
   if (problems.length > 0) throw new ConfigError(file, problems);
 
   return {
@@ -292,7 +328,8 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     schedule: raw.schedule,
     ...(raw.timezone !== undefined ? { timezone: raw.timezone } : {}),
     feeds: raw.feeds.map((f) => ({
-      url: f.url,
+      url: feedUrlOf(f, previewRoot),
+      ...telegramOf(f),
       ...(f.name !== undefined ? { name: f.name } : {}),
       ...(f.language !== undefined ? { language: f.language } : {}),
     })),
@@ -338,7 +375,9 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     },
     delivery: { maxWaitMs: raw.delivery.max_wait },
     workers: { leaseMs: raw.workers.lease, roleCheckMs: raw.workers.role_check },
-    http: { port: raw.http.port, host: raw.http.host },
+    polling: { adaptive: raw.polling.adaptive, minMs: raw.polling.min, maxMs: raw.polling.max, windowMs: raw.polling.window, breakingMs: raw.polling.breaking },
+    http: { port: raw.http.port, host: raw.http.host, publicUrl: raw.http.public_url?.replace(/\/+$/u, '') ?? null },
+    websub: { leaseMs: raw.websub.lease, safetyPollMs: raw.websub.safety_poll },
     shutdown: { graceMs: raw.shutdown.grace },
   };
 }

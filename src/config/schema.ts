@@ -38,14 +38,29 @@ const chat = z.union([
     .regex(/^(@[A-Za-z][A-Za-z0-9_]{3,}|-?\d+)$/u, { message: 'must be a @channel_username or a numeric chat id' }),
 ]);
 
-export const FeedSchema = z.strictObject({
-  url: httpUrl,
-  name: z.string().min(1).optional(),
-  language: z
-    .string()
-    .regex(/^[a-z]{2,3}(-[A-Za-z0-9]+)?$/u, { message: 'must be a language code such as ar, ru, kk, en' })
-    .optional(),
-});
+/** A public Telegram channel's username (Telegram's rule), written with or without its "@". */
+const telegramChannel = z
+  .string()
+  .transform((name) => name.trim().replace(/^@/u, ''))
+  .refine((name) => /^[A-Za-z][A-Za-z0-9_]{4,31}$/u.test(name), {
+    message: 'must be a public channel username: 5–32 letters, digits or "_", starting with a letter (as in t.me/NAME)',
+  });
+
+/** A feed by its URL, or a public Telegram channel (`telegram: NAME`) read from its web preview. */
+export const FeedSchema = z
+  .strictObject({
+    url: httpUrl.optional(),
+    telegram: telegramChannel.optional(),
+    name: z.string().min(1).optional(),
+    language: z
+      .string()
+      .regex(/^[a-z]{2,3}(-[A-Za-z0-9]+)?$/u, { message: 'must be a language code such as ar, ru, kk, en' })
+      .optional(),
+  })
+  .superRefine((feed, ctx) => {
+    if (feed.url !== undefined && feed.telegram !== undefined) ctx.addIssue({ code: 'custom', path: ['telegram'], message: 'a feed has a url or a telegram channel, not both' });
+    if (feed.url === undefined && feed.telegram === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required (or telegram: CHANNEL for a public Telegram channel)' });
+  });
 
 /** Whether the runtime knows the IANA time zone. */
 export function isTimeZone(zone: string): boolean {
@@ -190,12 +205,41 @@ export const ConfigSchema = z.strictObject({
       role_check: duration('2s'),
     })
     .prefault({}),
+  /**
+   * adaptive polling (`run`): each feed's next poll follows its publication rate within [min, max],
+   * never sooner than the feed's ttl / cache headers allow; the schedule is the tick that looks for due feeds
+   */
+  polling: z
+    .strictObject({
+      /** false: every feed on every tick (as `once` always does) */
+      adaptive: z.boolean().default(true),
+      min: duration('1m'),
+      max: duration('2h'),
+      /** how far back a feed's entries count towards its rate */
+      window: duration('7d'),
+      /** how long after a story in a feed's watchlists turned breaking the feed is polled at `min` */
+      breaking: duration('1h'),
+    })
+    .superRefine((polling, ctx) => {
+      if (polling.min > polling.max) ctx.addIssue({ code: 'custom', path: ['min'], message: 'must not be longer than polling.max' });
+      if (polling.min < 1000) ctx.addIssue({ code: 'custom', path: ['min'], message: 'must be at least 1s' });
+    })
+    .prefault({}),
   /** the health and metrics server of `run` (/healthz, /readyz, /metrics); HTTP_PORT and HTTP_HOST override */
   http: z
     .strictObject({
       /** 0 turns the server off */
       port: z.number().int().min(0).max(65535).default(8080),
       host: z.string().min(1).default('127.0.0.1'),
+      /** where the world reaches this server (behind a proxy): WebSub hubs push to <public_url>/websub/…; unset, WebSub is off */
+      public_url: httpUrl.optional(),
+    })
+    .prefault({}),
+  /** WebSub push (needs http.public_url): the lease asked of hubs, and how often a pushed feed is still polled */
+  websub: z
+    .strictObject({
+      lease: duration('7d'),
+      safety_poll: duration('1h'),
     })
     .prefault({}),
   shutdown: z

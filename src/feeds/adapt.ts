@@ -44,6 +44,14 @@ export function parseDate(text: string | null | undefined): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
+/** An RSS <ttl> in minutes: a positive whole number, else null (absent, junk, zero). */
+export function parseTtl(text: string | null | undefined): number | null {
+  const trimmed = text?.trim() ?? '';
+  if (!/^\d{1,7}$/u.test(trimmed)) return null;
+  const minutes = Number(trimmed);
+  return minutes > 0 ? minutes : null;
+}
+
 /**
  * A language tag's primary subtag ("ru-RU" → "ru"), or null when it is none: the value is stored
  * and printed, so anything but two or three letters (markup, junk) is dropped.

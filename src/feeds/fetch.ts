@@ -6,6 +6,7 @@
 import { Agent, fetch, Pool, type Response } from 'undici';
 import { PRODUCT_USER_AGENT } from '../version.js';
 import type { AddressAllowList} from './address.js';
+import type { CacheHeaders } from './pace.js';
 import { AddressRefused, checkDestination, publicOnlyLookup, type Resolver } from './address.js';
 
 export const MAX_REDIRECTS = 5;
@@ -29,7 +30,12 @@ export interface FetchRequest {
 }
 
 export type FetchResult =
-  | { kind: 'not-modified'; permanentRedirect: string | null }
+  | {
+      kind: 'not-modified';
+      permanentRedirect: string | null;
+      /** the answer's caching headers: how soon the feed may be asked again (pace.ts) */
+      cache: CacheHeaders;
+    }
   | {
       kind: 'ok';
       /** the URL after redirects */
@@ -40,6 +46,10 @@ export type FetchResult =
       contentType: string | null;
       etag: string | null;
       lastModified: string | null;
+      /** the answer's caching headers: how soon the feed may be asked again (pace.ts) */
+      cache: CacheHeaders;
+      /** the response's Link header (WebSub discovery: rel="hub", rel="self") */
+      link?: string | null;
     };
 
 export type FetchErrorKind = 'timeout' | 'too-large' | 'http' | 'throttled' | 'redirect' | 'network' | 'refused';
@@ -130,6 +140,12 @@ async function readCapped(response: Response, maxBytes: number): Promise<Uint8Ar
   return Buffer.concat(chunks);
 }
 
+/** The headers that say how long an answer stays fresh. */
+function cacheHeaders(response: Response): CacheHeaders {
+  const get = (name: string) => response.headers.get(name);
+  return { cacheControl: get('cache-control'), expires: get('expires'), date: get('date'), age: get('age'), retryAfter: get('retry-after') };
+}
+
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** GETs a feed, following redirects by hand; a 304 is a result, not an error. */
@@ -165,7 +181,7 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
       const permanentRedirect = permanent && url !== request.url ? url : null;
       if (response.status === 304) {
         await response.body?.cancel().catch(() => undefined);
-        return { kind: 'not-modified', permanentRedirect };
+        return { kind: 'not-modified', permanentRedirect, cache: cacheHeaders(response) };
       }
       if (response.status === 429 || response.status === 503) {
         await response.body?.cancel().catch(() => undefined);
@@ -185,6 +201,8 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
         contentType: response.headers.get('content-type'),
         etag: response.headers.get('etag'),
         lastModified: response.headers.get('last-modified'),
+        cache: cacheHeaders(response),
+        link: response.headers.get('link'),
       };
     }
   } catch (error) {

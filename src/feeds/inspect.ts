@@ -7,6 +7,7 @@ import { runPooled } from '../concurrency.js';
 import { fetchFeed } from './fetch.js';
 import type { Item } from './item.js';
 import { readFeed, type ReadFeed } from './read.js';
+import { channelOfPreviewUrl } from './telegram-channel.js';
 
 export interface InspectOptions {
   json: boolean;
@@ -19,7 +20,8 @@ async function load(source: string, options: InspectOptions): Promise<ReadFeed> 
   if (/^https?:\/\//iu.test(source)) {
     const fetched = await fetchFeed({ url: source, timeoutMs: options.timeoutMs, maxBytes: options.maxBytes });
     if (fetched.kind !== 'ok') throw new Error('server answered 304 Not Modified to an unconditional request');
-    return readFeed(fetched.body, fetched.contentType, fetched.url);
+    // A public Telegram channel's preview page (https://t.me/s/NAME) is read as the worker reads it.
+    return readFeed(fetched.body, fetched.contentType, fetched.url, undefined, channelOfPreviewUrl(source) ?? undefined);
   }
   // Checked before reading: /dev/zero or a 50 GB file is refused, not read into memory.
   const { size, isFile } = await stat(source).then((s) => ({ size: s.size, isFile: s.isFile() }));

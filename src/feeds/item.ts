@@ -1,6 +1,7 @@
 // The one model every feed format is adapted to. Nothing after parsing sees a format.
 
-export type FeedFormat = 'rss' | 'rdf' | 'atom' | 'json';
+/** 'telegram': a public channel's web preview page (src/feeds/telegram-channel.ts) */
+export type FeedFormat = 'rss' | 'rdf' | 'atom' | 'json' | 'telegram';
 
 export interface Item {
   /** the feed's own identity for the item: guid/id, else link, else a hash of title and date */
@@ -25,4 +26,9 @@ export interface ParsedFeed {
   link: string | null;
   language: string | null;
   items: Item[];
+  /** RSS <ttl>: minutes the feed asks to be cached before it is asked again (adaptive polling's floor) */
+  ttlMinutes?: number | null;
+  /** WebSub: the hubs the document names (<link rel="hub">, JSON Feed `hubs`), and its rel="self" URL */
+  hubs?: string[];
+  self?: string | null;
 }

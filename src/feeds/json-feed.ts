@@ -28,6 +28,9 @@ const JsonFeed = z.looseObject({
   home_page_url: optionalString,
   language: optionalString,
   items: z.array(z.unknown()),
+  // WebSub (JSON Feed 1.1 `hubs`) and the feed's own URL, its topic
+  feed_url: optionalString,
+  hubs: z.array(z.looseObject({ type: optionalString, url: optionalString })).optional().catch(undefined),
 });
 
 function escapeText(text: string): string {
@@ -60,5 +63,16 @@ export function parseJsonFeed(text: string, feedUrl: string, languageHint?: stri
       ),
     ];
   });
-  return { format: 'json', title: feedTitle(feed.title ? escapeText(feed.title) : null), link: safeLink(feed.home_page_url, feedUrl), language: feedLanguage, items };
+  const hubs = (feed.hubs ?? [])
+    .filter((hub) => (hub.type ?? '').toLowerCase() === 'websub')
+    .flatMap((hub) => safeLink(hub.url, feedUrl) ?? []);
+  return {
+    format: 'json',
+    title: feedTitle(feed.title ? escapeText(feed.title) : null),
+    link: safeLink(feed.home_page_url, feedUrl),
+    language: feedLanguage,
+    items,
+    hubs,
+    self: safeLink(feed.feed_url, feedUrl),
+  };
 }

@@ -3,6 +3,7 @@
 import { expandInternalEntities } from './doctype.js';
 import { parseJsonFeed } from './json-feed.js';
 import type { FeedFormat, ParsedFeed } from './item.js';
+import { linksFromXml } from './websub.js';
 import { parseXmlFeed } from './xml-feed.js';
 
 export class FeedParseError extends Error {
@@ -40,9 +41,11 @@ export async function parseFeed(text: string, feedUrl: string, languageHint?: st
   const format = sniffFormat(source);
   if (!format) throw new FeedParseError('not a feed: no <rss>, <feed>, <rdf:RDF> or JSON Feed found');
   try {
-    return format === 'json'
-      ? parseJsonFeed(source, feedUrl, languageHint)
-      : await parseXmlFeed(source, feedUrl, format, languageHint);
+    if (format === 'json') return parseJsonFeed(source, feedUrl, languageHint);
+    const parsed = await parseXmlFeed(source, feedUrl, format, languageHint);
+    // WebSub's links are read apart from the format parsers: one scan of the document's head.
+    const { hubs, self } = linksFromXml(source, feedUrl);
+    return { ...parsed, hubs, self };
   } catch (error) {
     throw new FeedParseError(`${format} feed did not parse: ${(error as Error).message.split('\n')[0] ?? ''}`);
   }

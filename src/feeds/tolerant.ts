@@ -5,7 +5,7 @@
 // one cut off in the middle might lack its link or half its text, and the next poll has it whole.
 // Also here: the per-element xml:base of links, which both paths use.
 
-import { feedTitle, itemContext, languageTag, MAX_ITEMS, parseDate, safeLink, toItem } from './adapt.js';
+import { feedTitle, itemContext, languageTag, MAX_ITEMS, parseDate, parseTtl, safeLink, toItem } from './adapt.js';
 import type { FeedFormat, ParsedFeed } from './item.js';
 import { childElements, innerHtml, MAX_XML_DEPTH, MAX_XML_ELEMENTS, NS, readXmlTree, textContent, type XmlElement } from './xml-tree.js';
 
@@ -156,5 +156,6 @@ function mapTree(root: XmlElement, channel: XmlElement, items: XmlElement[], fee
     );
   });
   const title = html(child(channel, 'title', vocab)) ?? html(child(channel, 'title', DC));
-  return { format, title: feedTitle(title), link, language: feedLanguage, items: mapped };
+  const ttlMinutes = format === 'rss' ? parseTtl(text(child(channel, 'ttl', vocab))) : null;
+  return { format, title: feedTitle(title), link, language: feedLanguage, items: mapped, ttlMinutes };
 }

@@ -3,7 +3,7 @@
 
 import Parser from 'rss-parser';
 import { z } from 'zod';
-import { feedTitle, itemContext, languageTag, MAX_ITEMS, parseDate, safeLink, toItem } from './adapt.js';
+import { feedTitle, itemContext, languageTag, MAX_ITEMS, parseDate, parseTtl, safeLink, toItem } from './adapt.js';
 import { prepareAtom } from './atom.js';
 import type { FeedFormat, ParsedFeed } from './item.js';
 import { channelOf, itemElements, linkOf, parseTolerant, xmlBaseResolver } from './tolerant.js';
@@ -35,6 +35,7 @@ const RssParserFeed = z.looseObject({
   link: textNode,
   language: textNode,
   'dc:language': textNode,
+  ttl: textNode,
   items: z.array(z.unknown()).default([]),
 });
 
@@ -45,7 +46,7 @@ const RssParserFeed = z.looseObject({
  * not fetch external ones. `defaultRSS` reads an <rss> without a version as RSS 2.0.
  */
 function newParser(): Parser {
-  return new Parser({ defaultRSS: 2, customFields: { feed: ['dc:language'] } });
+  return new Parser({ defaultRSS: 2, customFields: { feed: ['dc:language', 'ttl'] } });
 }
 
 /** The xml:base of the root element, if any: the base for the feed's relative links. */
@@ -153,5 +154,5 @@ export async function parseXmlFeed(text: string, feedUrl: string, format: FeedFo
       context,
     );
   });
-  return { format, title: feedTitle(feed.title), link, language: feedLanguage, items };
+  return { format, title: feedTitle(feed.title), link, language: feedLanguage, items, ttlMinutes: format === 'rss' ? parseTtl(feed.ttl) : null };
 }

@@ -29,6 +29,7 @@ export const MIGRATED_TABLES = [
   'chat_moves',
   'digest_items',
   'bot_state',
+  'websub_subscriptions',
 ] as const;
 export type MigratedTable = (typeof MIGRATED_TABLES)[number];
 

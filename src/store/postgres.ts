@@ -17,6 +17,8 @@ import {
   type FeedBatch,
   type FeedClaim,
   type FeedState,
+  type FeedActivity,
+  type FeedPace,
   type ItemTrace,
   type KnownReport,
   type LockOptions,
@@ -49,6 +51,8 @@ import {
   type FeedRow,
   type TraceRow,
 } from './rows.js';
+import { WEBSUB_COLUMNS, websubOf, websubValues, type WebsubRow } from './rows.js';
+import type { WebsubSubscription } from './store.js';
 
 /**
  * Each entry moves the schema one version up; never edit one that has shipped, add another.
@@ -200,6 +204,29 @@ export const PG_MIGRATIONS: string[] = [
   ALTER TABLE items ADD COLUMN forms TEXT;
   CREATE INDEX items_link ON items(link);
   `,
+  // SQLite's eighth: WebSub, a feed's subscription to its hub (src/feeds/websub.ts).
+  `
+  CREATE TABLE websub_subscriptions (
+    id TEXT PRIMARY KEY,
+    feed_url TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    hub TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    state TEXT NOT NULL,
+    lease_seconds BIGINT,
+    expires_at BIGINT,
+    requested_at BIGINT NOT NULL
+  );
+  CREATE INDEX websub_subscriptions_feed ON websub_subscriptions(feed_url);
+  `,
+  // SQLite's ninth: adaptive polling, each feed's chosen interval and why (src/feeds/pace.ts).
+  // items(story_id) is indexed since version 1.
+  `
+  ALTER TABLE feeds ADD COLUMN poll_interval_ms BIGINT;
+  ALTER TABLE feeds ADD COLUMN poll_reason TEXT;
+  ALTER TABLE feeds ADD COLUMN ttl_minutes BIGINT;
+  ALTER TABLE feeds ADD COLUMN poll_earliest_at BIGINT;
+  `,
 ];
 
 /** A schema name this store accepts: it is put in SQL and in a connection option, so nothing else. */
@@ -211,7 +238,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 
 
 const FEED_COLUMNS = `url, etag, last_modified, first_polled_at, last_success_at, last_error, consecutive_failures,
-  next_poll_at, fetch_url, failing_since, failure_reported_at`;
+  next_poll_at, fetch_url, failing_since, failure_reported_at, poll_interval_ms, poll_reason, poll_earliest_at, ttl_minutes`;
 
 /**
  * commitFeedBatch's one statement ($1 at, $2 feed URL, then each table's rows as arrays; a story
@@ -590,6 +617,37 @@ export class PostgresStore implements Store {
 
   async recordFeedUnchanged(url: string, at: number): Promise<void> {
     await this.run(`UPDATE feeds SET last_success_at = $1, ${FEED_HEALTHY} WHERE url = $2`, [at, url]);
+  }
+
+  async recordFeedPace(url: string, pace: FeedPace): Promise<void> {
+    await this.run('UPDATE feeds SET poll_interval_ms = $1, poll_reason = $2, next_poll_at = $3, poll_earliest_at = $4, ttl_minutes = $5 WHERE url = $6', [
+      pace.intervalMs,
+      pace.reason,
+      pace.nextPollAt,
+      pace.earliestAt,
+      pace.ttlMinutes,
+      url,
+    ]);
+  }
+
+  async feedActivity(url: string, since: number, limit: number): Promise<FeedActivity> {
+    const [row] = await this.rows<{ times: number[] | null; watchlists: string[] | null }>(
+      `SELECT
+         (SELECT array_agg(t ORDER BY t DESC) FROM (
+            SELECT LEAST(COALESCE(published_at, first_seen_at), first_seen_at) AS t FROM items WHERE feed_url = $1 ORDER BY t DESC LIMIT $3) latest) AS times,
+         (SELECT array_agg(DISTINCT w) FROM items i, jsonb_array_elements_text(i.watchlists::jsonb) w
+            WHERE i.feed_url = $1 AND i.first_seen_at >= $2 AND i.watchlists <> '[]') AS watchlists`,
+      [url, since, limit],
+    );
+    return { times: (row?.times ?? []).map(Number), watchlists: row?.watchlists ?? [] };
+  }
+
+  async breakingWatchlists(since: number): Promise<Set<string>> {
+    const rows = await this.rows<{ w: string }>(
+      `SELECT DISTINCT w FROM stories s JOIN items i ON i.story_id = s.id, jsonb_array_elements_text(i.watchlists::jsonb) w WHERE s.breaking_at >= $1`,
+      [since],
+    );
+    return new Set(rows.map((r) => r.w));
   }
 
   async setFeedFetchUrl(url: string, fetchUrl: string | null): Promise<void> {
@@ -1229,6 +1287,28 @@ export class PostgresStore implements Store {
 
   async setBotOffset(offset: number): Promise<void> {
     await this.run(`INSERT INTO bot_state (key, value) VALUES ('offset', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(offset)]);
+  }
+
+  async saveWebsubSubscription(subscription: WebsubSubscription): Promise<void> {
+    await this.run(
+      `INSERT INTO websub_subscriptions (${WEBSUB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (id) DO UPDATE SET feed_url = excluded.feed_url, topic = excluded.topic, hub = excluded.hub, secret = excluded.secret,
+         state = excluded.state, lease_seconds = excluded.lease_seconds, expires_at = excluded.expires_at, requested_at = excluded.requested_at`,
+      websubValues(subscription),
+    );
+  }
+
+  async websubSubscription(id: string): Promise<WebsubSubscription | null> {
+    const [row] = await this.rows<WebsubRow>(`SELECT ${WEBSUB_COLUMNS} FROM websub_subscriptions WHERE id = $1`, [id]);
+    return row ? websubOf(row) : null;
+  }
+
+  async websubSubscriptions(): Promise<WebsubSubscription[]> {
+    return (await this.rows<WebsubRow>(`SELECT ${WEBSUB_COLUMNS} FROM websub_subscriptions ORDER BY requested_at, id`)).map(websubOf);
+  }
+
+  async deleteWebsubSubscription(id: string): Promise<void> {
+    await this.run('DELETE FROM websub_subscriptions WHERE id = $1', [id]);
   }
 
   async ping(): Promise<void> {

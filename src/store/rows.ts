@@ -1,6 +1,6 @@
 // What the two stores read and write alike: a feed's row, the fingerprints' bytes.
 
-import type { ChatRecord, ChatSettings, FeedState, ItemDecision, ItemTrace, OutboxKind, OutboxStatus, QuietHours } from './store.js';
+import type { ChatRecord, ChatSettings, FeedState, ItemDecision, ItemTrace, OutboxKind, OutboxStatus, QuietHours, WebsubSubscription } from './store.js';
 
 /** How many of a story's newest reports are read to keep its alert current (plus its first). */
 export const STORY_REPORTS_READ = 30;
@@ -20,6 +20,10 @@ export interface FeedRow {
   fetch_url: string | null;
   failing_since: number | null;
   failure_reported_at: number | null;
+  poll_interval_ms?: number | null;
+  poll_reason?: string | null;
+  ttl_minutes?: number | null;
+  poll_earliest_at?: number | null;
 }
 
 export function feedState(row: FeedRow): FeedState {
@@ -35,6 +39,10 @@ export function feedState(row: FeedRow): FeedState {
     fetchUrl: row.fetch_url,
     failingSince: row.failing_since,
     failureReportedAt: row.failure_reported_at,
+    pollIntervalMs: row.poll_interval_ms ?? null,
+    pollReason: row.poll_reason ?? null,
+    ttlMinutes: row.ttl_minutes ?? null,
+    pollEarliestAt: row.poll_earliest_at ?? null,
   };
 }
 
@@ -187,4 +195,41 @@ export function traceOf(row: TraceRow, deliveries: DeliveryRow[], digests: Diges
     })),
     digests: digests.map((d) => ({ chat: d.chat, createdAt: d.created_at, queuedAt: d.queued_at })),
   };
+}
+
+/** A websub_subscriptions row as both stores read it (PostgreSQL's BIGINTs come back as strings). */
+export interface WebsubRow {
+  id: string;
+  feed_url: string;
+  topic: string;
+  hub: string;
+  secret: string;
+  state: string;
+  lease_seconds: number | string | null;
+  expires_at: number | string | null;
+  requested_at: number | string;
+}
+
+export const WEBSUB_COLUMNS = 'id, feed_url, topic, hub, secret, state, lease_seconds, expires_at, requested_at';
+
+const WEBSUB_STATES = new Set<WebsubSubscription['state']>(['pending', 'active', 'denied', 'unsubscribing']);
+
+export function websubOf(row: WebsubRow): WebsubSubscription {
+  const state = WEBSUB_STATES.has(row.state as WebsubSubscription['state']) ? (row.state as WebsubSubscription['state']) : 'pending';
+  return {
+    id: row.id,
+    feedUrl: row.feed_url,
+    topic: row.topic,
+    hub: row.hub,
+    secret: row.secret,
+    state,
+    leaseSeconds: row.lease_seconds === null ? null : Number(row.lease_seconds),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    requestedAt: Number(row.requested_at),
+  };
+}
+
+/** The values of a subscription in WEBSUB_COLUMNS order. */
+export function websubValues(s: WebsubSubscription): Array<string | number | null> {
+  return [s.id, s.feedUrl, s.topic, s.hub, s.secret, s.state, s.leaseSeconds, s.expiresAt, s.requestedAt];
 }

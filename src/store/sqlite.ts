@@ -14,6 +14,8 @@ import {
   type FeedBatch,
   type FeedClaim,
   type FeedState,
+  type FeedActivity,
+  type FeedPace,
   type KnownReport,
   type OutboxKind,
   type OutboxRow,
@@ -31,6 +33,8 @@ import {
   type StoryRef,
 } from './store.js';
 import { bytesOf, CHAT_COLUMNS, chatRecordOf, chatSettingsColumns, chatSettingsOf, FEED_HEALTHY, feedState, STORY_REPORTS_READ, traceDeliveriesSql, traceDigestsSql, traceOf, TRACE_SELECT, uint32s, type ChatRow, type DeliveryRow, type DigestRow, type FeedRow, type TraceRow } from './rows.js';
+import { WEBSUB_COLUMNS, websubOf, websubValues, type WebsubRow } from './rows.js';
+import type { WebsubSubscription } from './store.js';
 
 /** Each entry moves the schema one version up; never edit one that has shipped, add another. */
 export const MIGRATIONS: string[] = [
@@ -216,6 +220,30 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX items_link ON items(link);
   CREATE INDEX outbox_story ON outbox(story_id);
   `,
+  // WebSub: a feed's subscription to its hub (src/feeds/websub.ts).
+  `
+  CREATE TABLE websub_subscriptions (
+    id TEXT PRIMARY KEY,
+    feed_url TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    hub TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    state TEXT NOT NULL,
+    lease_seconds INTEGER,
+    expires_at INTEGER,
+    requested_at INTEGER NOT NULL
+  );
+  CREATE INDEX websub_subscriptions_feed ON websub_subscriptions(feed_url);
+  `,
+  // Adaptive polling: each feed's chosen interval and why (src/feeds/pace.ts); items by story
+  // for the watchlists of breaking stories.
+  `
+  ALTER TABLE feeds ADD COLUMN poll_interval_ms INTEGER;
+  ALTER TABLE feeds ADD COLUMN poll_reason TEXT;
+  ALTER TABLE feeds ADD COLUMN ttl_minutes INTEGER;
+  ALTER TABLE feeds ADD COLUMN poll_earliest_at INTEGER;
+  CREATE INDEX items_story ON items(story_id);
+  `,
 ];
 
 const LOCK_TTL_MS = 30_000;
@@ -339,6 +367,34 @@ export class SqliteStore implements Store {
 
   async recordFeedUnchanged(url: string, at: number): Promise<void> {
     this.sql(`UPDATE feeds SET last_success_at = ?, ${FEED_HEALTHY} WHERE url = ?`).run(at, url);
+  }
+
+  async recordFeedPace(url: string, pace: FeedPace): Promise<void> {
+    this
+      .sql('UPDATE feeds SET poll_interval_ms = ?, poll_reason = ?, next_poll_at = ?, poll_earliest_at = ?, ttl_minutes = ? WHERE url = ?')
+      .run(pace.intervalMs, pace.reason, pace.nextPollAt, pace.earliestAt, pace.ttlMinutes, url);
+  }
+
+  async feedActivity(url: string, since: number, limit: number): Promise<FeedActivity> {
+    const times = this
+      .sql(
+        `SELECT MIN(COALESCE(published_at, first_seen_at), first_seen_at) AS t FROM items WHERE feed_url = ? ORDER BY t DESC LIMIT ?`,
+      )
+      .pluck()
+      .all(url, limit) as number[];
+    const watchlists = this
+      .sql(`SELECT DISTINCT j.value FROM items i, json_each(i.watchlists) j WHERE i.feed_url = ? AND i.first_seen_at >= ? AND i.watchlists <> '[]'`)
+      .pluck()
+      .all(url, since) as string[];
+    return { times, watchlists };
+  }
+
+  async breakingWatchlists(since: number): Promise<Set<string>> {
+    const names = this
+      .sql(`SELECT DISTINCT j.value FROM stories s JOIN items i ON i.story_id = s.id, json_each(i.watchlists) j WHERE s.breaking_at >= ?`)
+      .pluck()
+      .all(since) as string[];
+    return new Set(names);
   }
 
   async setFeedFetchUrl(url: string, fetchUrl: string | null): Promise<void> {
@@ -961,6 +1017,23 @@ export class SqliteStore implements Store {
 
   async setBotOffset(offset: number): Promise<void> {
     this.sql(`INSERT INTO bot_state (key, value) VALUES ('offset', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(offset));
+  }
+
+  async saveWebsubSubscription(subscription: WebsubSubscription): Promise<void> {
+    this.sql(`INSERT OR REPLACE INTO websub_subscriptions (${WEBSUB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...websubValues(subscription));
+  }
+
+  async websubSubscription(id: string): Promise<WebsubSubscription | null> {
+    const row = this.sql(`SELECT ${WEBSUB_COLUMNS} FROM websub_subscriptions WHERE id = ?`).get(id) as WebsubRow | undefined;
+    return row ? websubOf(row) : null;
+  }
+
+  async websubSubscriptions(): Promise<WebsubSubscription[]> {
+    return (this.sql(`SELECT ${WEBSUB_COLUMNS} FROM websub_subscriptions ORDER BY requested_at, id`).all() as WebsubRow[]).map(websubOf);
+  }
+
+  async deleteWebsubSubscription(id: string): Promise<void> {
+    this.sql('DELETE FROM websub_subscriptions WHERE id = ?').run(id);
   }
 
   async ping(): Promise<void> {

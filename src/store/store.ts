@@ -18,6 +18,34 @@ export interface FeedState {
   failingSince: number | null;
   /** when that run of failures was reported, so it is reported once */
   failureReportedAt: number | null;
+  /** adaptive polling: the interval chosen after the last answer, and why (pace.ts encodeReason); null before one */
+  pollIntervalMs: number | null;
+  pollReason: string | null;
+  /** the feed's RSS <ttl> (minutes) as last read: a 304 has no body to read it from */
+  ttlMinutes: number | null;
+  /** the soonest a story breaking in its watchlists may bring its next poll forward to (its own floor, else the minimum interval) */
+  pollEarliestAt: number | null;
+}
+
+/** What adaptive polling decided after an answer (200 or 304): see src/feeds/pace.ts. */
+export interface FeedPace {
+  intervalMs: number;
+  /** the reason, encoded (pace.ts encodeReason) */
+  reason: string;
+  /** not polled before this time (the cycle's deferral, as after a failure) */
+  nextPollAt: number;
+  /** …unless a story breaks in its watchlists: then not before this time (its cache floor, or the minimum interval) */
+  earliestAt: number;
+  /** the feed's RSS <ttl> in minutes, kept for the next 304 */
+  ttlMinutes: number | null;
+}
+
+/** What a feed's recent entries tell adaptive polling. */
+export interface FeedActivity {
+  /** its latest entries' times, newest first: published, or first seen when undated or dated later */
+  times: number[];
+  /** the watchlists its entries first seen since the given time matched */
+  watchlists: string[];
 }
 
 /** Why an item did or did not become an alert; kept so operators can answer "why not?". */
@@ -206,6 +234,29 @@ export interface OutboxRow {
   createdAt: number;
 }
 
+/**
+ * A WebSub subscription of one configured feed to its hub (src/feeds/websub.ts). The hub pushes
+ * to <http.public_url>/websub/<id>; `secret` signs what it pushes and is never logged.
+ */
+export interface WebsubSubscription {
+  /** the opaque callback id: random, unguessable */
+  id: string;
+  /** the configured feed the pushed content belongs to */
+  feedUrl: string;
+  /** the topic (the feed's rel="self" URL) and its hub */
+  topic: string;
+  hub: string;
+  secret: string;
+  /** pending: asked, not verified; active: verified; denied: the hub refused; unsubscribing: asked to end */
+  state: 'pending' | 'active' | 'denied' | 'unsubscribing';
+  /** what the hub granted, once verified */
+  leaseSeconds: number | null;
+  /** when the granted lease ends */
+  expiresAt: number | null;
+  /** when this state was last asked of the hub */
+  requestedAt: number;
+}
+
 export interface Store extends SubscriptionStore {
   getFeedState(url: string): Promise<FeedState | null>;
   /** every feed the store knows, for the admin commands */
@@ -218,6 +269,12 @@ export interface Store extends SubscriptionStore {
   markFeedFailureReported(url: string, at: number): Promise<void>;
   /** records a 304 or an unchanged poll */
   recordFeedUnchanged(url: string, at: number): Promise<void>;
+  /** records the interval adaptive polling chose after a success or a 304 (a later failure's backoff replaces its nextPollAt) */
+  recordFeedPace(url: string, pace: FeedPace): Promise<void>;
+  /** the feed's latest `limit` entry times, and the watchlists its entries first seen since `since` matched */
+  feedActivity(url: string, since: number, limit: number): Promise<FeedActivity>;
+  /** the watchlists matched by items of stories that turned breaking at or after `since` */
+  breakingWatchlists(since: number): Promise<Set<string>>;
   /** the content hashes this feed recorded for those of `keys` it has seen */
   itemHashes(feedUrl: string, keys: string[]): Promise<Map<string, string | null>>;
   /** records that a seen item changed in place */
@@ -269,6 +326,13 @@ export interface Store extends SubscriptionStore {
   markRetry(id: number, error: string, nextAttemptAt: number): Promise<void>;
   markFailed(id: number, error: string, at: number): Promise<void>;
   outboxCounts(): Promise<Record<OutboxStatus, number>>;
+  /** saves a WebSub subscription (insert, or replace the one with its id) */
+  saveWebsubSubscription(subscription: WebsubSubscription): Promise<void>;
+  /** the WebSub subscription whose callback carries `id`, if any */
+  websubSubscription(id: string): Promise<WebsubSubscription | null>;
+  /** every WebSub subscription, oldest request first */
+  websubSubscriptions(): Promise<WebsubSubscription[]>;
+  deleteWebsubSubscription(id: string): Promise<void>;
   /** throws unless the store answers a query (readiness) */
   ping(): Promise<void>;
   close(): Promise<void>;

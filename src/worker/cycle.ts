@@ -9,8 +9,13 @@ import type { AlertSink } from '../delivery/sink.js';
 import { AddressAllowList, isPrivateTargetCached } from '../feeds/address.js';
 import { createFeedAgent, FetchError, fetchFeed } from '../feeds/fetch.js';
 import { nextPollAfterFailure } from '../feeds/health.js';
+import { encodeReason, nextPoll, type CacheHeaders } from '../feeds/pace.js';
 import { FeedParseError } from '../feeds/parse.js';
 import { readFeed } from '../feeds/read.js';
+import { withOlderPosts } from '../feeds/telegram-channel.js';
+import { itemKey } from '../dedup/identity.js';
+import { discoverHub, linksFromHeader } from '../feeds/websub.js';
+import type { PushSubscriptions } from './push.js';
 import type { Logger } from '../log.js';
 import type { FeedState, Store } from '../store/store.js';
 import type { Summarizer } from '../summary/llm.js';
@@ -23,6 +28,9 @@ import { storeProblem } from '../store/problem.js';
 import { StoreBusyError } from '../store/store.js';
 import { DIGESTS_ROLE, PRUNE_ROLE } from './roles.js';
 import { sendQueued, type DeliveryMode } from './sender.js';
+
+/** Entry times adaptive polling reads per feed: enough for a busy feed's rate, few enough to read every poll. */
+const PACE_SAMPLE = 200;
 
 /** The store lock held while a feed's items are decided and committed (see pollFeed). */
 export const STORY_LOCK = 'stories';
@@ -63,8 +71,16 @@ export interface CycleDeps {
   roundMs?: number;
   /** what the cycle does with the outbox (see DeliveryMode; default `wait`) */
   delivery?: DeliveryMode;
+  /**
+   * Whether a feed waits for the next poll adaptive polling chose after its last answer (`run`,
+   * with `polling.adaptive`); otherwise (`once`, default) every feed is polled, and only a
+   * failing one waits for its backoff. The pace is recorded either way.
+   */
+  paced?: boolean;
   /** runs the cycle's drain in turn with the process's other drains (the worker's sender loop) */
   sendQueue?: <R>(section: () => Promise<R>) => Promise<R>;
+  /** WebSub (`run` with http.public_url): feeds a hub pushes wait for their safety poll; a found hub is subscribed to */
+  push?: Pick<PushSubscriptions, 'pollDue' | 'discovered'>;
 }
 
 export interface CycleReport {
@@ -96,6 +112,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   };
   const serial = createSerialQueue();
   const stories = deps.stories ?? new StoryIndex(store, { windowMs: config.dedup.windowMs });
+  // Watchlists with a story breaking now: their feeds are polled at the minimum interval.
+  const breakingWatchlists = await store.breakingWatchlists(started - config.polling.breakingMs);
   // Subscriptions as they stand when the cycle starts.
   const routing = await buildRouting(config, store, started);
 
@@ -108,14 +126,56 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
   };
 
   /**
+   * After an answer (200 or 304): when the feed is polled again (src/feeds/pace.ts), from its
+   * recent entries, its own floor (cache headers, <ttl>) and whether its watchlists have a story breaking.
+   */
+  const paceRound = deps.round ?? started;
+  const recordPace = async (feed: FeedConfig, cache: CacheHeaders, ttlMinutes: number | null): Promise<void> => {
+    const now = Date.now();
+    const { polling } = config;
+    const activity = await store.feedActivity(feed.url, now - polling.windowMs, PACE_SAMPLE);
+    const breaking = activity.watchlists.some((name) => breakingWatchlists.has(name));
+    const pace = nextPoll({
+      now,
+      round: paceRound,
+      times: activity.times,
+      cache,
+      ttlMinutes,
+      breaking,
+      bounds: { minMs: polling.minMs, maxMs: polling.maxMs, windowMs: polling.windowMs },
+    });
+    const reason = encodeReason(pace.reason);
+    await store.recordFeedPace(feed.url, { intervalMs: pace.intervalMs, reason, nextPollAt: pace.nextPollAt, earliestAt: pace.earliestAt, ttlMinutes });
+    log.debug({ feed: feed.url, intervalMs: pace.intervalMs, reason, nextPollAt: new Date(pace.nextPollAt).toISOString() }, 'feed paced');
+  };
+
+  /**
+   * A paced feed waiting for its next poll is polled sooner once a story breaks in its watchlists,
+   * as soon as its own floor (cache headers, <ttl>) and the minimum interval allow. A failing feed keeps its backoff.
+   */
+  const breaksSooner = async (feed: FeedConfig, state: FeedState, failing: boolean): Promise<boolean> => {
+    if (failing || breakingWatchlists.size === 0 || state.pollEarliestAt === null || state.pollEarliestAt > Date.now()) return false;
+    const { watchlists } = await store.feedActivity(feed.url, Date.now() - config.polling.windowMs, 1);
+    const sooner = watchlists.some((name) => breakingWatchlists.has(name));
+    if (sooner) log.debug({ feed: feed.url }, 'feed polled sooner: a story is breaking in its watchlists');
+    return sooner;
+  };
+
+  /**
    * Fetches one feed, holding a request slot (of its host and of the cycle) only while the request
    * runs; null when it failed (logged and recorded), did not change, must wait or is no longer ours.
    */
   const fetchBody = async (feed: FeedConfig, stillOurs: () => Promise<boolean>) => {
     const state = await store.getFeedState(feed.url);
-    if (state?.nextPollAt != null && state.nextPollAt > Date.now()) {
+    const failing = (state?.consecutiveFailures ?? 0) > 0;
+    if (state?.nextPollAt != null && state.nextPollAt > Date.now() && (failing || deps.paced === true) && !(await breaksSooner(feed, state, failing))) {
       report.feeds.deferred++;
-      log.debug({ feed: feed.url, until: new Date(state.nextPollAt).toISOString() }, 'feed waits (backoff or Retry-After)');
+      log.debug({ feed: feed.url, until: new Date(state.nextPollAt).toISOString() }, failing ? 'feed waits (backoff or Retry-After)' : 'feed waits (adaptive polling)');
+      return null;
+    }
+    if (deps.push && !deps.push.pollDue(feed.url)) {
+      report.feeds.deferred++;
+      log.debug({ feed: feed.url }, 'feed waits (its hub pushes it; polled every websub.safety_poll)');
       return null;
     }
     const polledBefore = state?.firstPolledAt != null;
@@ -142,11 +202,13 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
       if (fetched.kind === 'not-modified') {
         if (state?.failureReportedAt != null) log.info({ feed: feed.url }, 'feed recovered');
         await store.recordFeedUnchanged(feed.url, Date.now());
+        await recordPace(feed, fetched.cache, state?.ttlMinutes ?? null);
         report.feeds.unchanged++;
         return null;
       }
       report.bytes += fetched.body.byteLength;
-      return { fetched, state, polledBefore };
+      // the feed's <ttl>, once its body is read (parseAndPrepare)
+      return { fetched, state, polledBefore, ttlMinutes: null as number | null };
     } catch (error) {
       return failed(feed, error, state);
     }
@@ -167,12 +229,38 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     const { fetched, state, polledBefore } = body;
     let parsed;
     try {
-      parsed = await readFeed(fetched.body, fetched.contentType, fetched.url, feed.language);
+      parsed = await readFeed(fetched.body, fetched.contentType, fetched.url, feed.language, feed.telegram);
     } catch (error) {
       return failed(feed, error, state);
     }
     // Items keep the configured URL as their feed, so identity survives redirects.
     for (const item of parsed.items) item.feedUrl = feed.url;
+    // A channel that posted more since the last poll than its preview page shows: its older pages too, no gap.
+    if (feed.telegram !== undefined && polledBefore) {
+      parsed.items = await withOlderPosts(parsed.items, {
+        channel: feed.telegram,
+        pageUrl: fetched.url,
+        feedUrl: feed.url,
+        languageHint: feed.language,
+        seen: async (items) => (await store.itemHashes(feed.url, items.map(itemKey))).size > 0,
+        fetchPage: async (url) => {
+          const access = await accessFor(feed);
+          const older = await requests.run(hostOf(feed), () =>
+            fetchFeed({ url, timeoutMs: config.fetch.timeoutMs, maxBytes: config.fetch.maxBytes, agent: access.allowPrivate ? localAgent : agent, access, ...(signal ? { signal } : {}) }),
+          );
+          if (older.kind !== 'ok') throw new FetchError('http', 'HTTP 304 to an unconditional request');
+          report.bytes += older.body.byteLength;
+          return older;
+        },
+        onError: (url, error) => log.warn({ feed: feed.url, page: url, error: error.message }, 'older posts of the channel could not be read'),
+      });
+    }
+    if (deps.push) {
+      const document = { hubs: parsed.hubs ?? [], self: parsed.self ?? null };
+      const discovery = discoverHub({ header: linksFromHeader(fetched.link, fetched.url), document, fetchedUrl: fetched.url });
+      void deps.push.discovered(feed, discovery).catch((error: unknown) => log.error({ err: error, feed: feed.url }, 'WebSub: could not subscribe'));
+    }
+    body.ttlMinutes = parsed.ttlMinutes ?? null;
     if (state?.failureReportedAt != null) log.info({ feed: feed.url }, 'feed recovered');
     const poll = { firstPoll: !polledBefore, etag: fetched.etag, lastModified: fetched.lastModified };
     return guarded(feed, () =>
@@ -206,8 +294,10 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
     // A feed with nothing to alert decides no story: it is recorded without the story lock.
     if (prepared.routed.length === 0) {
       await commit(feed, await decideStories(prepared));
+      await recordPace(feed, body.fetched.cache, body.ttlMinutes);
       return;
     }
+    let committed = false;
     // Story decisions never race: one feed at a time in this process, and across every process on
     // the database the decide-and-commit step holds the store's "stories" lock, so a report
     // committed by another worker is in the index before the next decision.
@@ -215,8 +305,10 @@ export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
       store.withLock(STORY_LOCK, async () => {
         const outcome = await guarded(feed, () => decideStories(prepared));
         if (outcome) await commit(feed, outcome);
+        committed = outcome !== null;
       }),
     );
+    if (committed) await recordPace(feed, body.fetched.cache, body.ttlMinutes);
   };
 
   /** Runs a stage; an item that trips it is our bug, but it must not stop the other feeds (null then). */

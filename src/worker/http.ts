@@ -1,5 +1,6 @@
 // The operator's window into a running worker: /healthz (the process answers), /readyz (the store
-// answers and cycles keep finishing), /metrics (Prometheus). Read-only, GET and HEAD only.
+// answers and cycles keep finishing), /metrics (Prometheus). Read-only, GET and HEAD only; but
+// with http.public_url, WebSub hubs GET and POST /websub/<id> (src/worker/push.ts).
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,57 @@ import { storeProblem } from '../store/problem.js';
 import type { Store } from '../store/store.js';
 import type { Metrics } from './metrics.js';
 import type { WorkerStatus } from './worker.js';
+import type { PushEndpoint } from './push.js';
+
+const WEBSUB_PATH = /^\/websub\/([A-Za-z0-9_-]{1,64})$/u;
+
+/** A request body up to `maxBytes`, or null when it is longer (the rest is not read). */
+async function readBody(request: IncomingMessage, maxBytes: number): Promise<Uint8Array | null> {
+  const declared = Number(request.headers['content-length'] ?? Number.NaN);
+  if (declared > maxBytes) return null;
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of request) {
+    const bytes = chunk as Buffer;
+    total += bytes.byteLength;
+    if (total > maxBytes) return null;
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A hub's verification (GET) or delivery (POST) at /websub/<id>; true when the path was one. */
+async function handlePush(request: IncomingMessage, response: ServerResponse, sources: HttpSources): Promise<boolean> {
+  const url = new URL(request.url ?? '/', 'http://callback');
+  const id = WEBSUB_PATH.exec(url.pathname)?.[1];
+  const endpoint = sources.push?.endpoint();
+  if (id === undefined || !endpoint || !sources.push) return false;
+  const text = 'text/plain; charset=utf-8';
+  if (request.method === 'GET') {
+    const verdict = await endpoint.verify(id, url.searchParams);
+    reply(response, verdict.status, text, verdict.body);
+    return true;
+  }
+  if (request.method !== 'POST') {
+    response.setHeader('allow', 'GET, POST');
+    reply(response, 405, text, 'method not allowed\n');
+    return true;
+  }
+  const body = await readBody(request, sources.push.maxBytes);
+  if (!body) {
+    response.setHeader('connection', 'close');
+    reply(response, 413, text, 'too large\n');
+    return true;
+  }
+  const header = (name: string): string | null => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value.join(', ') : (value ?? null);
+  };
+  // Answered as soon as the signature is checked; the content goes through the pipeline after.
+  const status = await endpoint.deliver(id, { body, contentType: header('content-type'), signature: header('x-hub-signature'), link: header('link') });
+  reply(response, status, text, '');
+  return true;
+}
 
 export interface Readiness {
   ready: boolean;
@@ -44,6 +96,8 @@ export interface HttpSources {
   status: () => WorkerStatus;
   store: Pick<Store, 'ping'>;
   metrics: Metrics;
+  /** WebSub callbacks at /websub/<id> (http.public_url set), with the cap on a pushed body (fetch.max_bytes) */
+  push?: { endpoint: () => PushEndpoint | null; maxBytes: number };
 }
 
 /** The port is taken or the host cannot be bound: the operator must choose another. */
@@ -65,6 +119,7 @@ function reply(response: ServerResponse, status: number, type: string, body: str
 }
 
 async function handle(request: IncomingMessage, response: ServerResponse, sources: HttpSources): Promise<void> {
+  if (await handlePush(request, response, sources)) return;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.setHeader('allow', 'GET, HEAD');
     reply(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n');

@@ -13,8 +13,10 @@ export const BOT_ROLE = 'bot';
 export const DIGESTS_ROLE = 'digests';
 /** Forgets what is past retention. */
 export const PRUNE_ROLE = 'prune';
+/** Asks WebSub hubs to subscribe, renew and unsubscribe (src/worker/push.ts); any worker answers their callbacks. */
+export const WEBSUB_ROLE = 'websub';
 
-export const ROLES = [SENDER_ROLE, BOT_ROLE, DIGESTS_ROLE, PRUNE_ROLE] as const;
+export const ROLES = [SENDER_ROLE, BOT_ROLE, DIGESTS_ROLE, PRUNE_ROLE, WEBSUB_ROLE] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface RoleDuty {

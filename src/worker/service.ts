@@ -68,12 +68,13 @@ export async function runService(options: ServiceOptions): Promise<number> {
   // Bound first: a taken port is a config error, found before any work starts.
   let http: HttpServer | null = null;
   try {
-    if (options.http.port > 0) http = await startHttpServer({ ...options.http, log, sources: { status: () => worker?.status() ?? starting, store, metrics } });
+    if (options.http.port > 0) http = await startHttpServer({ ...options.http, log, sources: { status: () => worker?.status() ?? starting, store, metrics, push: { endpoint: () => worker?.push ?? null, maxBytes: config.fetch.maxBytes } } });
   } catch (error) {
     for (const [signal, listener] of [['SIGINT', onStop], ['SIGTERM', onStop], ['SIGHUP', onHangup]] as const) process.off(signal, listener);
     throw error;
   }
 
+  if (config.http.publicUrl !== null && !http) log.warn({ publicUrl: config.http.publicUrl }, 'http.public_url is set but the HTTP server is off (HTTP_PORT=0): WebSub hubs cannot reach this worker');
   const running = startWorker({ config, store, sink, log, summarizer, embedder, observer: metrics });
   worker = running;
   if (stopRequested !== null) void running.stop(stopRequested);

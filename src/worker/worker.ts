@@ -12,6 +12,7 @@ import { StoryIndex } from '../dedup/story-index.js';
 import { createSerialQueue } from '../concurrency.js';
 import { BOT_ROLE, SENDER_ROLE } from './roles.js';
 import { storeProblem } from '../store/problem.js';
+import { PushSubscriptions, type PushEndpoint } from './push.js';
 
 /** What the worker tells whoever watches it (metrics); called synchronously, must not throw. */
 export interface WorkerObserver {
@@ -59,6 +60,8 @@ export interface Worker {
   /** the config in use */
   config(): Config;
   status(): WorkerStatus;
+  /** WebSub callbacks (http.public_url set), else null */
+  readonly push: PushEndpoint | null;
 }
 
 /** The share of the shutdown bound the running cycle may use before it is cut short. */
@@ -107,7 +110,7 @@ export function startWorker(options: WorkerOptions): Worker {
       if (!sender) return;
       const due = await store.nextOutboxDue();
       if (due === null || due > Date.now()) return;
-      const drained = await drainAsSender({ config, store, sink, log, signal: shutdown.signal, sendQueue });
+      const drained = await drainAsSender({ config, store, sink, log, signal: shutdown.signal, sendQueue, waitForDue: false });
       observer.drained?.(drained);
       if (drained.sent + drained.failed > 0) log.info({ ...drained }, 'queued messages sent');
     } catch (error) {
@@ -119,6 +122,30 @@ export function startWorker(options: WorkerOptions): Worker {
   };
   const senderTimer = setInterval(() => void senderTick(), config.workers.roleCheckMs);
   senderTimer.unref();
+  // A send asked for while the sender loop is busy runs right after it, not a role_check later.
+  let sendAgain = false;
+  const sendNow = (): void => {
+    if (senderBusy) sendAgain = true;
+    else void senderTick().then(() => {
+      if (sendAgain && !shutdown.signal.aborted) {
+        sendAgain = false;
+        sendNow();
+      }
+    });
+  };
+  // WebSub: with a public URL, hubs push feeds to this worker's HTTP server (src/worker/push.ts).
+  const push = config.http.publicUrl
+    ? new PushSubscriptions({
+        store,
+        log,
+        config: () => config,
+        stories,
+        ...(options.summarizer ? { summarizer: options.summarizer } : {}),
+        ...(options.embedder ? { embedder: options.embedder } : {}),
+        queued: sendNow,
+      })
+    : null;
+  push?.start();
   let resolveStopped: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
     resolveStopped = resolve;
@@ -146,6 +173,9 @@ export function startWorker(options: WorkerOptions): Worker {
       ...(scheduledAt !== undefined ? { round: scheduledAt } : { roundMs: Math.floor(status.periodMs / 2) }),
       delivery: 'if-sender',
       sendQueue,
+      ...(push ? { push } : {}),
+      // Each feed waits for the next poll its pace chose (polling.adaptive); the schedule is the tick.
+      paced: config.polling.adaptive,
     })
       .then((report) => {
         // The cycle, as sender, told of failing feeds whichever worker polled them (sender.ts).
@@ -179,6 +209,8 @@ export function startWorker(options: WorkerOptions): Worker {
   const reload = (next: Config): void => {
     const rescheduled = next.schedule !== config.schedule || next.timezone !== config.timezone;
     config = next;
+    // A feed that left the config is unsubscribed at once.
+    void push?.maintain();
     if (rescheduled && !shutdown.signal.aborted) {
       void task.destroy();
       task = schedule();
@@ -193,6 +225,7 @@ export function startWorker(options: WorkerOptions): Worker {
       log.info({ reason, graceMs, cycleRunning: running !== null }, 'stopping');
       await task.destroy();
       clearInterval(senderTimer);
+      await push?.stop();
       if (running) {
         // The cycle gets three quarters of the bound; the last sends get the rest.
         const cycleMs = Math.round(graceMs * CYCLE_SHARE);
@@ -220,5 +253,5 @@ export function startWorker(options: WorkerOptions): Worker {
     })();
     return stopping;
   };
-  return { stopped, stop, reload, config: () => config, status: () => ({ ...status, running: running !== null, roles: store.heldRoles(), deliveryProblem: sink.problem?.() ?? null }) };
+  return { stopped, stop, reload, push, config: () => config, status: () => ({ ...status, running: running !== null, roles: store.heldRoles(), deliveryProblem: sink.problem?.() ?? null }) };
 }

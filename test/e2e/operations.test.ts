@@ -130,7 +130,8 @@ describe('steppewatch run, operated', () => {
   it('keeps the config in use when a reload brings a broken one, and takes a good one without a restart', async () => {
     feeds.set('/a.xml', rss('A', []));
     feeds.set('/b.xml', protest('b-1', 'Митинг в Алматы разогнан полицией'));
-    const config = writeConfig(['/a.xml'], 'schedule: "* * * * * *"\n');
+    // Every feed on every tick (not at its adaptive pace): each cycle asks /a.xml again.
+    const config = writeConfig(['/a.xml'], 'schedule: "* * * * * *"\npolling:\n  adaptive: false\n');
     running = followCli(['run', '--config', config], env());
     await running.waitForLog(msgIs('cycle finished'));
 
@@ -146,7 +147,7 @@ describe('steppewatch run, operated', () => {
 
     // A good one: the new feed is polled from the next cycle on, the queue untouched.
     const delivered = new Promise<void>((resolve) => (telegram.onDelivered = () => resolve()));
-    writeConfig(['/a.xml', '/b.xml'], 'schedule: "* * * * * *"\n');
+    writeConfig(['/a.xml', '/b.xml'], 'schedule: "* * * * * *"\npolling:\n  adaptive: false\n');
     expect(await running.waitForLog(msgIs('config reloaded; the next cycle uses it'))).toMatchObject({ trigger: 'file changed', feeds: 2 });
     await delivered;
     expect(telegram.messages.map((m) => m.text)).toEqual([expect.stringContaining('Митинг в Алматы')]);

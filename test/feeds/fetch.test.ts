@@ -36,7 +36,7 @@ describe('fetchFeed', () => {
     expect(feeds.requests.at(-1)?.headers['user-agent']).toMatch(/^steppewatch\//u);
 
     const second = await fetchFeed({ url, etag: first.etag, ...limits });
-    expect(second).toEqual({ kind: 'not-modified', permanentRedirect: null });
+    expect(second).toMatchObject({ kind: 'not-modified', permanentRedirect: null });
     expect(feeds.requests.at(-1)?.status).toBe(304);
   });
 

@@ -157,6 +157,10 @@ describe.each(backends)('$name store', (backend) => {
           fetchUrl: null,
           failingSince: 1,
           failureReportedAt: null,
+          pollIntervalMs: null,
+          pollReason: null,
+          ttlMinutes: null,
+          pollEarliestAt: null,
         });
         await store.markFeedFailureReported(FEED, 3);
         expect(await store.getFeedState(FEED)).toMatchObject({ failureReportedAt: 3, consecutiveFailures: 2 });
@@ -173,6 +177,10 @@ describe.each(backends)('$name store', (backend) => {
           fetchUrl: null,
           failingSince: null,
           failureReportedAt: null,
+          pollIntervalMs: null,
+          pollReason: null,
+          ttlMinutes: null,
+          pollEarliestAt: null,
         });
         // The first successful poll stays the first; the fetch headers follow the latest.
         await store.commitFeedBatch(emptyBatch({ at: 2_000, fetch: { etag: null, lastModified: 'Tue, 01 Jan 2030 00:00:00 GMT' } }));
@@ -206,6 +214,48 @@ describe.each(backends)('$name store', (backend) => {
         expect(await store.getFeedState(FEED)).toMatchObject({ fetchUrl: 'https://new.test/rss' });
         await store.setFeedFetchUrl(FEED, null);
         expect(await store.getFeedState(FEED)).toMatchObject({ fetchUrl: null, firstPolledAt: 1_000 });
+      });
+
+      it('keeps the interval adaptive polling chose after a success; a failure then backs off as before', async () => {
+        const store = await one();
+        await store.commitFeedBatch(emptyBatch({ at: 1_000 }));
+        await store.recordFeedPace(FEED, { intervalMs: 1_800_000, reason: 'rate:12', nextPollAt: 1_801_000, earliestAt: 61_000, ttlMinutes: 15 });
+        expect(await store.getFeedState(FEED)).toMatchObject({ pollIntervalMs: 1_800_000, pollReason: 'rate:12', nextPollAt: 1_801_000, pollEarliestAt: 61_000, ttlMinutes: 15, consecutiveFailures: 0 });
+        expect((await store.feedStates())[0]).toMatchObject({ pollIntervalMs: 1_800_000, pollReason: 'rate:12' });
+        await store.recordFeedFailure(FEED, 'HTTP 500', 2_000, 62_000);
+        expect(await store.getFeedState(FEED)).toMatchObject({ nextPollAt: 62_000, consecutiveFailures: 1, pollReason: 'rate:12' });
+        // A 304 is a success: its own pace follows it.
+        await store.recordFeedUnchanged(FEED, 70_000);
+        await store.recordFeedPace(FEED, { intervalMs: 3_600_000, reason: 'max-age:3600', nextPollAt: 3_670_000, earliestAt: 3_670_000, ttlMinutes: null });
+        expect(await store.getFeedState(FEED)).toMatchObject({ nextPollAt: 3_670_000, pollIntervalMs: 3_600_000, pollReason: 'max-age:3600', pollEarliestAt: 3_670_000, ttlMinutes: null, consecutiveFailures: 0 });
+      });
+
+      it("gives a feed's latest entry times and matched watchlists, and the watchlists of breaking stories", async () => {
+        const store = await one();
+        const item = (key: string, publishedAt: number | null, watchlists: string[] = []) => ({
+          key,
+          title: key,
+          link: null,
+          publishedAt,
+          decision: watchlists.length > 0 ? ('alerted' as const) : ('no-match' as const),
+          watchlists,
+          story: null,
+          contentHash: key,
+        });
+        // Undated: first seen; dated after it was seen: first seen too.
+        await store.commitFeedBatch(emptyBatch({ at: 10_000, items: [item('a', 1_000), item('b', null), item('c', 50_000, ['unrest'])] }));
+        await store.commitFeedBatch(emptyBatch({ at: 20_000, items: [item('d', 15_000, ['quakes'])] }));
+        await store.commitFeedBatch(emptyBatch({ feedUrl: 'https://other.test/rss', at: 20_000, items: [item('x', 19_000, ['other'])] }));
+        const all = await store.feedActivity(FEED, 0, 10);
+        expect(all.times).toEqual([15_000, 10_000, 10_000, 1_000]);
+        expect(all.watchlists.sort()).toEqual(['quakes', 'unrest']);
+        expect(await store.feedActivity(FEED, 15_000, 2)).toEqual({ times: [15_000, 10_000], watchlists: ['quakes'] });
+        expect(await store.feedActivity('https://none.test/rss', 0, 10)).toEqual({ times: [], watchlists: [] });
+
+        expect(await store.breakingWatchlists(0)).toEqual(new Set());
+        await store.commitFeedBatch(batch({ at: 30_000, breaking: [{ newIndex: 0 }], items: [{ ...item('e', 29_000, ['unrest', 'almaty']), story: { newIndex: 0 } }] }));
+        expect(await store.breakingWatchlists(30_000)).toEqual(new Set(['unrest', 'almaty']));
+        expect(await store.breakingWatchlists(30_001)).toEqual(new Set());
       });
 
       it('lists every feed by URL', async () => {
@@ -1247,6 +1297,10 @@ describe.each(backends)('$name store', (backend) => {
           fetchUrl: null,
           failingSince: null,
           failureReportedAt: null,
+          pollIntervalMs: null,
+          pollReason: null,
+          ttlMinutes: null,
+          pollEarliestAt: null,
         });
         // A claimed feed's first poll is recorded as any first poll is.
         await store.recordFeedFailure(urls[0] ?? '', 'HTTP 500', 1_100, 2_000);
@@ -1367,6 +1421,44 @@ describe.each(backends)('$name store', (backend) => {
         finish.open();
         await held;
         expect(await b.tryRole('sender')).toBe(true);
+      });
+    });
+
+    describe('WebSub subscriptions', () => {
+      const subscription = {
+        id: 'cb-1',
+        feedUrl: FEED,
+        topic: `${FEED}?self`,
+        hub: 'https://hub.example/',
+        secret: 'secret-1',
+        state: 'pending' as const,
+        leaseSeconds: null,
+        expiresAt: null,
+        requestedAt: 1_000,
+      };
+
+      it('keeps a subscription by its callback id, replaces it when saved again, and forgets it when deleted', async () => {
+        const store = await one();
+        expect(await store.websubSubscription('cb-1')).toBeNull();
+        await store.saveWebsubSubscription(subscription);
+        expect(await store.websubSubscription('cb-1')).toEqual(subscription);
+        const verified = { ...subscription, state: 'active' as const, leaseSeconds: 864_000, expiresAt: 864_001_000 };
+        await store.saveWebsubSubscription(verified);
+        expect(await store.websubSubscription('cb-1')).toEqual(verified);
+        expect(await store.websubSubscriptions()).toEqual([verified]);
+        await store.deleteWebsubSubscription('cb-1');
+        expect(await store.websubSubscription('cb-1')).toBeNull();
+        expect(await store.websubSubscriptions()).toEqual([]);
+      });
+
+      it('lists every subscription, oldest request first, to every store on the database', async () => {
+        const [a, b] = await two();
+        await a.saveWebsubSubscription({ ...subscription, id: 'cb-late', requestedAt: 5_000 });
+        await a.saveWebsubSubscription({ ...subscription, id: 'cb-early', feedUrl: `${FEED}/2`, state: 'unsubscribing', requestedAt: 2_000 });
+        expect((await b.websubSubscriptions()).map((s) => [s.id, s.state])).toEqual([
+          ['cb-early', 'unsubscribing'],
+          ['cb-late', 'pending'],
+        ]);
       });
     });
   });

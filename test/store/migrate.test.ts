@@ -265,6 +265,7 @@ describe.skipIf(!testDatabaseUrl())('migrate-store into PostgreSQL', () => {
       chat_moves: 1,
       digest_items: 2,
       bot_state: 1,
+      websub_subscriptions: 0,
     });
     // Pending: the alert waiting to retry, the one never tried, the edit and the digest.
     expect(result.stdout).toContain(`moved 4 queued alerts; point DATABASE_URL at ${target.url.replace(`:${encodeURIComponent(target.password)}@`, ':***@')} and start the workers`);

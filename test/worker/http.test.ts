@@ -8,6 +8,7 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import { runCycle } from '../../src/worker/cycle.js';
 import { HttpServerError, readiness, startHttpServer, type HttpServer } from '../../src/worker/http.js';
 import { Metrics } from '../../src/worker/metrics.js';
+import type { PushDelivery, PushEndpoint } from '../../src/worker/push.js';
 import type { WorkerStatus } from '../../src/worker/worker.js';
 import { FeedServer, rss } from '../support/feed-server.js';
 import { listenLocal, closeServer } from '../support/local-server.js';
@@ -125,5 +126,48 @@ describe('the health and metrics server', () => {
       new HttpServerError(`health server: 127.0.0.1:${port} is in use; set HTTP_PORT (0 turns the server off) or HTTP_HOST`),
     );
     await closeServer(taken);
+  });
+});
+
+describe('the WebSub callbacks of the server', () => {
+  let store: SqliteStore;
+  let server: HttpServer;
+  const delivered: PushDelivery[] = [];
+  const endpoint: PushEndpoint = {
+    verify: (id, query) => Promise.resolve(id === 'known' ? { status: 200, body: query.get('hub.challenge') ?? '' } : { status: 404, body: 'unknown subscription\n' }),
+    deliver: (_id, delivery) => {
+      delivered.push(delivery);
+      return Promise.resolve(202);
+    },
+  };
+
+  beforeEach(async () => {
+    delivered.length = 0;
+    store = new SqliteStore(':memory:');
+    const config = parseConfig(`feeds:\n  - url: https://f.test/rss\nchannels:\n  - chat: "@alerts"\n    watchlists: [kazakhstan-unrest]\n`, 'test.yaml', {});
+    const metrics = new Metrics({ store, config: () => config });
+    server = await startHttpServer({ host: '127.0.0.1', port: 0, log: quiet, sources: { status: () => status(), store, metrics, push: { endpoint: () => endpoint, maxBytes: 64 } } });
+  });
+  afterEach(async () => {
+    await server.close();
+    await store.close();
+  });
+
+  it('answers a verification with what the subscriptions say, and hands a delivery over with its headers', async () => {
+    const base = `http://127.0.0.1:${server.port}/websub`;
+    expect(await (await fetch(`${base}/known?hub.mode=subscribe&hub.challenge=c-123`)).text()).toBe('c-123');
+    expect((await fetch(`${base}/other?hub.mode=subscribe&hub.challenge=c-123`)).status).toBe(404);
+    const pushed = await fetch(`${base}/known`, { method: 'POST', headers: { 'content-type': 'application/rss+xml', 'x-hub-signature': 'sha1=00', link: '<https://hub.example/>; rel="hub"' }, body: '<rss/>' });
+    expect(pushed.status).toBe(202);
+    expect(delivered).toEqual([{ body: Buffer.from('<rss/>'), contentType: 'application/rss+xml', signature: 'sha1=00', link: '<https://hub.example/>; rel="hub"' }]);
+  });
+
+  it('refuses a pushed body over fetch.max_bytes unread, and methods a hub does not use', async () => {
+    const base = `http://127.0.0.1:${server.port}/websub`;
+    expect((await fetch(`${base}/known`, { method: 'POST', body: 'x'.repeat(65) })).status).toBe(413);
+    expect(delivered).toEqual([]);
+    expect((await fetch(`${base}/known`, { method: 'PUT', body: 'x' })).status).toBe(405);
+    // Other paths stay read-only.
+    expect((await fetch(`http://127.0.0.1:${server.port}/metrics`, { method: 'POST', body: 'x' })).status).toBe(405);
   });
 });

@@ -114,7 +114,8 @@ describe('the worker', () => {
     const next = (list: Array<() => void>) => new Promise<void>((resolve) => list.push(resolve));
     const cycleFinished = next(finished);
     worker = startWorker({
-      config: config(['/a.xml']),
+      // Every feed on every tick (not at its adaptive pace): the next cycles ask /a.xml again.
+      config: config(['/a.xml'], 'polling:\n  adaptive: false\n'),
       store,
       sink,
       log,
