@@ -7,6 +7,7 @@ import { benchFanOut } from './fanout.js';
 import { benchFeedParse } from './feeds.js';
 import { benchHostile } from './hostile.js';
 import { benchIngest } from './ingest.js';
+import { benchLatency } from './latency.js';
 import { benchMatch } from './match.js';
 import { benchOps } from './ops.js';
 import { benchSoak } from './soak.js';
@@ -25,6 +26,8 @@ await benchIngest(0);
 // A news site's many section feeds on one host: the per-host limit is the bound.
 await benchIngest(100, 1, 100);
 await benchSoak();
+// Publication to alert: push, adaptive polling and a fixed schedule, each a `run` of the built CLI.
+await benchLatency();
 await benchWorkers();
 await benchFanOut();
 await benchOps();
