@@ -37,6 +37,9 @@ const EnvSchema = z.object({
       .optional(),
   ),
   HTTP_HOST: z.preprocess(emptyAsUndefined, z.string().optional()),
+  // Basic auth for the operator page (http.page); they override the config's http.auth.
+  HTTP_AUTH_USER: z.preprocess(emptyAsUndefined, z.string().regex(/^[^:]*$/u, { message: 'must not contain ":"' }).optional()),
+  HTTP_AUTH_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(12, { message: 'must be at least 12 characters' }).optional()),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -85,7 +85,16 @@ export interface Config {
   /** adaptive polling (src/feeds/pace.ts): bounds of a feed's interval, the rate's window, how long "breaking" lasts */
   polling: { adaptive: boolean; minMs: number; maxMs: number; windowMs: number; breakingMs: number };
   /** the health and metrics server of `run`; port 0: off */
-  http: { port: number; host: string; /** WebSub callbacks live under it; null: WebSub off */ publicUrl: string | null };
+  http: {
+    port: number;
+    host: string;
+    /** WebSub callbacks live under it; null: WebSub off */
+    publicUrl: string | null;
+    /** the operator page at / */
+    page: boolean;
+    /** the page's basic auth, as the config gives it (the environment may override it) */
+    auth: { user: string; password: string } | null;
+  };
   /** WebSub push: the lease asked of hubs, and how often a feed that pushes is polled still */
   websub: { leaseMs: number; safetyPollMs: number };
   shutdown: { graceMs: number };
@@ -376,7 +385,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     delivery: { maxWaitMs: raw.delivery.max_wait },
     workers: { leaseMs: raw.workers.lease, roleCheckMs: raw.workers.role_check },
     polling: { adaptive: raw.polling.adaptive, minMs: raw.polling.min, maxMs: raw.polling.max, windowMs: raw.polling.window, breakingMs: raw.polling.breaking },
-    http: { port: raw.http.port, host: raw.http.host, publicUrl: raw.http.public_url?.replace(/\/+$/u, '') ?? null },
+    http: { port: raw.http.port, host: raw.http.host, publicUrl: raw.http.public_url?.replace(/\/+$/u, '') ?? null, page: raw.http.page, auth: raw.http.auth ?? null },
     websub: { leaseMs: raw.websub.lease, safetyPollMs: raw.websub.safety_poll },
     shutdown: { graceMs: raw.shutdown.grace },
   };

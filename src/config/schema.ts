@@ -233,6 +233,15 @@ export const ConfigSchema = z.strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       /** where the world reaches this server (behind a proxy): WebSub hubs push to <public_url>/websub/…; unset, WebSub is off */
       public_url: httpUrl.optional(),
+      /** the operator page at / (src/page/): off unless true */
+      page: z.boolean().default(false),
+      /** basic auth for the page; needed when the server listens beyond loopback (HTTP_AUTH_USER and HTTP_AUTH_PASSWORD override) */
+      auth: z
+        .strictObject({
+          user: z.string().min(1).regex(/^[^:]*$/u, { message: 'must not contain ":"' }),
+          password: z.string().min(12, { message: 'must be at least 12 characters' }),
+        })
+        .optional(),
     })
     .prefault({}),
   /** WebSub push (needs http.public_url): the lease asked of hubs, and how often a pushed feed is still polled */

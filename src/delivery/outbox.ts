@@ -82,7 +82,7 @@ async function settle(store: Store, row: OutboxRow, outcome: SendOutcome, log: L
       return null;
     case 'retry': {
       const delay = outcome.afterMs ?? backoffMs(row.attempts);
-      await store.markRetry(row.id, outcome.reason, now + delay);
+      await store.markRetry(row.id, outcome.reason, now + delay, outcome.rateLimited === true);
       log.warn({ ...context, reason: outcome.reason, retryInMs: delay }, 'alert not delivered yet; will retry');
       return delay;
     }

@@ -52,7 +52,8 @@ import {
   type TraceRow,
 } from './rows.js';
 import { WEBSUB_COLUMNS, websubOf, websubValues, type WebsubRow } from './rows.js';
-import type { WebsubSubscription } from './store.js';
+import type { DeliveryCounts, SentAlert, StoryOverview, WebsubSubscription } from './store.js';
+import { deliveryCountsOf, deliveryCountsSql, feedItemCountsOf, feedItemCountsSql, latestStoriesSql, sentAlertsOf, sentAlertsSql, storyDigestsSql, storyIdsOf, storyMessagesSql, storyOverviewsOf, storyReportsSql } from './overview.js';
 
 /**
  * Each entry moves the schema one version up; never edit one that has shipped, add another.
@@ -227,6 +228,14 @@ export const PG_MIGRATIONS: string[] = [
   ALTER TABLE feeds ADD COLUMN ttl_minutes BIGINT;
   ALTER TABLE feeds ADD COLUMN poll_earliest_at BIGINT;
   `,
+  // SQLite's tenth: the operator page (src/page/), a feed's own title, how often Telegram answered
+  // a message with 429, and messages read by when they were queued and sent.
+  `
+  ALTER TABLE feeds ADD COLUMN title TEXT;
+  ALTER TABLE outbox ADD COLUMN rate_limits INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX outbox_created ON outbox(created_at);
+  CREATE INDEX outbox_sent ON outbox(sent_at);
+  `,
 ];
 
 /** A schema name this store accepts: it is put in SQL and in a connection option, so nothing else. */
@@ -238,7 +247,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 
 
 const FEED_COLUMNS = `url, etag, last_modified, first_polled_at, last_success_at, last_error, consecutive_failures,
-  next_poll_at, fetch_url, failing_since, failure_reported_at, poll_interval_ms, poll_reason, poll_earliest_at, ttl_minutes`;
+  next_poll_at, fetch_url, failing_since, failure_reported_at, poll_interval_ms, poll_reason, poll_earliest_at, ttl_minutes, title`;
 
 /**
  * commitFeedBatch's one statement ($1 at, $2 feed URL, then each table's rows as arrays; a story
@@ -309,10 +318,10 @@ const COMMIT_FEED_BATCH = `
     FROM unnest($57::text[], $58::bigint[], $59::int[], $60::text[], $61::text[]) WITH ORDINALITY AS u(chat, story_id, new_idx, html, text, ord)
       LEFT JOIN ids ON ids.idx = u.new_idx
     ORDER BY u.ord)
-  INSERT INTO feeds (url, etag, last_modified, first_polled_at, last_success_at, consecutive_failures)
-  VALUES ($2::text, $3::text, $4::text, $1::bigint, $1::bigint, 0)
+  INSERT INTO feeds (url, etag, last_modified, first_polled_at, last_success_at, consecutive_failures, title)
+  VALUES ($2::text, $3::text, $4::text, $1::bigint, $1::bigint, 0, $62::text)
   ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
-    first_polled_at = COALESCE(feeds.first_polled_at, excluded.first_polled_at),
+    first_polled_at = COALESCE(feeds.first_polled_at, excluded.first_polled_at), title = COALESCE(excluded.title, feeds.title),
     last_success_at = excluded.last_success_at, ${FEED_HEALTHY}`;
 
 /**
@@ -1058,6 +1067,7 @@ export class PostgresStore implements Store {
       digest.map((d) => indexOf(d.story)),
       digest.map((d) => d.html),
       digest.map((d) => d.text),
+      batch.feedTitle ?? null,
     ], this.commitConnections());
   }
 
@@ -1103,8 +1113,8 @@ export class PostgresStore implements Store {
     await this.run(`UPDATE outbox SET status = 'sent', sent_at = $1, message_id = $2, attempts = attempts + 1, last_error = NULL WHERE id = $3`, [at, messageId, id]);
   }
 
-  async markRetry(id: number, error: string, nextAttemptAt: number): Promise<void> {
-    await this.run('UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3', [error, nextAttemptAt, id]);
+  async markRetry(id: number, error: string, nextAttemptAt: number, rateLimited = false): Promise<void> {
+    await this.run('UPDATE outbox SET attempts = attempts + 1, rate_limits = rate_limits + $4, last_error = $1, next_attempt_at = $2 WHERE id = $3', [error, nextAttemptAt, id, rateLimited ? 1 : 0]);
   }
 
   async markFailed(id: number, error: string, at: number): Promise<void> {
@@ -1116,6 +1126,28 @@ export class PostgresStore implements Store {
     const rows = await this.rows<{ status: OutboxStatus; n: number }>('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status');
     for (const row of rows) counts[row.status] = row.n;
     return counts;
+  }
+
+  async feedItemCounts(since: number): Promise<Map<string, number>> {
+    return feedItemCountsOf(await this.rows(feedItemCountsSql('$1'), [since]));
+  }
+
+  async sentAlerts(since: number): Promise<SentAlert[]> {
+    return sentAlertsOf(await this.rows(sentAlertsSql('$1'), [since]));
+  }
+
+  async deliveryCounts(since: number): Promise<DeliveryCounts> {
+    const [row] = await this.rows(deliveryCountsSql('$1'), [since]);
+    return deliveryCountsOf(row);
+  }
+
+  async latestStories(limit: number, before = Number.MAX_SAFE_INTEGER): Promise<StoryOverview[]> {
+    const stories = await this.rows(latestStoriesSql('$1', '$2'), [before, limit]);
+    const ids = storyIdsOf(stories);
+    if (ids.length === 0) return [];
+    const list = '(SELECT unnest($1::bigint[]))';
+    const [reports, messages, digests] = await Promise.all([this.rows(storyReportsSql(list), [ids]), this.rows(storyMessagesSql(list), [ids]), this.rows(storyDigestsSql(list), [ids])]);
+    return storyOverviewsOf(stories, reports, messages, digests);
   }
 
   async upsertChat(chat: string, kind: ChatRecord['kind'], at: number): Promise<ChatRecord> {

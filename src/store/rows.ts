@@ -10,6 +10,7 @@ export const FEED_HEALTHY = `consecutive_failures = 0, last_error = NULL, next_p
 
 export interface FeedRow {
   url: string;
+  title?: string | null;
   etag: string | null;
   last_modified: string | null;
   first_polled_at: number | null;
@@ -29,6 +30,7 @@ export interface FeedRow {
 export function feedState(row: FeedRow): FeedState {
   return {
     url: row.url,
+    title: row.title ?? null,
     etag: row.etag,
     lastModified: row.last_modified,
     firstPolledAt: row.first_polled_at,

@@ -34,7 +34,8 @@ import {
 } from './store.js';
 import { bytesOf, CHAT_COLUMNS, chatRecordOf, chatSettingsColumns, chatSettingsOf, FEED_HEALTHY, feedState, STORY_REPORTS_READ, traceDeliveriesSql, traceDigestsSql, traceOf, TRACE_SELECT, uint32s, type ChatRow, type DeliveryRow, type DigestRow, type FeedRow, type TraceRow } from './rows.js';
 import { WEBSUB_COLUMNS, websubOf, websubValues, type WebsubRow } from './rows.js';
-import type { WebsubSubscription } from './store.js';
+import type { DeliveryCounts, SentAlert, StoryOverview, WebsubSubscription } from './store.js';
+import { deliveryCountsOf, deliveryCountsSql, feedItemCountsOf, feedItemCountsSql, latestStoriesSql, sentAlertsOf, sentAlertsSql, storyDigestsSql, storyIdsOf, storyMessagesSql, storyOverviewsOf, storyReportsSql } from './overview.js';
 
 /** Each entry moves the schema one version up; never edit one that has shipped, add another. */
 export const MIGRATIONS: string[] = [
@@ -243,6 +244,14 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE feeds ADD COLUMN ttl_minutes INTEGER;
   ALTER TABLE feeds ADD COLUMN poll_earliest_at INTEGER;
   CREATE INDEX items_story ON items(story_id);
+  `,
+  // The operator page (src/page/): a feed's own title, how often Telegram answered a message with
+  // 429, and messages read by when they were queued and sent.
+  `
+  ALTER TABLE feeds ADD COLUMN title TEXT;
+  ALTER TABLE outbox ADD COLUMN rate_limits INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX outbox_created ON outbox(created_at);
+  CREATE INDEX outbox_sent ON outbox(sent_at);
   `,
 ];
 
@@ -741,10 +750,10 @@ export class SqliteStore implements Store {
     const markBreaking = this.sql('UPDATE stories SET breaking_at = COALESCE(breaking_at, ?) WHERE id = ?');
     const insertDigestItem = this.sql('INSERT INTO digest_items (chat, story_id, html, text, created_at) VALUES (?, ?, ?, ?, ?)');
     const upsertFeed = this.sql(
-      `INSERT INTO feeds (url, etag, last_modified, first_polled_at, last_success_at, consecutive_failures)
-       VALUES (?, ?, ?, ?, ?, 0)
+      `INSERT INTO feeds (url, etag, last_modified, first_polled_at, last_success_at, consecutive_failures, title)
+       VALUES (?, ?, ?, ?, ?, 0, ?)
        ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
-         first_polled_at = COALESCE(feeds.first_polled_at, excluded.first_polled_at),
+         first_polled_at = COALESCE(feeds.first_polled_at, excluded.first_polled_at), title = COALESCE(excluded.title, feeds.title),
          last_success_at = excluded.last_success_at, ${FEED_HEALTHY}`,
     );
 
@@ -818,7 +827,7 @@ export class SqliteStore implements Store {
       }
       for (const ref of batch.breaking) markBreaking.run(batch.at, resolve(ref));
       for (const item of batch.digestItems) insertDigestItem.run(item.chat, resolve(item.story), item.html, item.text, batch.at);
-      upsertFeed.run(batch.feedUrl, batch.fetch.etag, batch.fetch.lastModified, batch.at, batch.at);
+      upsertFeed.run(batch.feedUrl, batch.fetch.etag, batch.fetch.lastModified, batch.at, batch.at, batch.feedTitle ?? null);
     })();
   }
 
@@ -858,10 +867,10 @@ export class SqliteStore implements Store {
       .run(at, messageId, id);
   }
 
-  async markRetry(id: number, error: string, nextAttemptAt: number): Promise<void> {
+  async markRetry(id: number, error: string, nextAttemptAt: number, rateLimited = false): Promise<void> {
     this
-      .sql('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?')
-      .run(error, nextAttemptAt, id);
+      .sql('UPDATE outbox SET attempts = attempts + 1, rate_limits = rate_limits + ?, last_error = ?, next_attempt_at = ? WHERE id = ?')
+      .run(rateLimited ? 1 : 0, error, nextAttemptAt, id);
   }
 
   async markFailed(id: number, error: string, at: number): Promise<void> {
@@ -878,6 +887,25 @@ export class SqliteStore implements Store {
     }>;
     for (const row of rows) counts[row.status] = row.n;
     return counts;
+  }
+
+  async feedItemCounts(since: number): Promise<Map<string, number>> {
+    return feedItemCountsOf(this.sql(feedItemCountsSql('?')).all(since));
+  }
+
+  async sentAlerts(since: number): Promise<SentAlert[]> {
+    return sentAlertsOf(this.sql(sentAlertsSql('?')).all(since));
+  }
+
+  async deliveryCounts(since: number): Promise<DeliveryCounts> {
+    return deliveryCountsOf(this.sql(deliveryCountsSql('?')).get(since));
+  }
+
+  async latestStories(limit: number, before = Number.MAX_SAFE_INTEGER): Promise<StoryOverview[]> {
+    const stories = this.sql(latestStoriesSql('?', '?')).all(before, limit);
+    const ids = JSON.stringify(storyIdsOf(stories));
+    const list = '(SELECT value FROM json_each(?))';
+    return storyOverviewsOf(stories, this.sql(storyReportsSql(list)).all(ids), this.sql(storyMessagesSql(list)).all(ids), this.sql(storyDigestsSql(list)).all(ids));
   }
 
   async upsertChat(chat: string, kind: ChatRecord['kind'], at: number): Promise<ChatRecord> {

@@ -3,6 +3,8 @@
 
 export interface FeedState {
   url: string;
+  /** the feed's own title, as its last successful poll read it */
+  title: string | null;
   etag: string | null;
   lastModified: string | null;
   /** null until the first successful poll: that poll only records the feed's backlog */
@@ -197,6 +199,8 @@ export interface FeedBatch {
   /** alerts for chats that take digests: collected, sent later as one message */
   digestItems: Array<{ story: StoryRef; chat: string; html: string; text: string }>;
   fetch: { etag: string | null; lastModified: string | null };
+  /** the feed's own title as this poll read it (kept when a poll reads none) */
+  feedTitle?: string | null;
 }
 
 /** A batch that records one poll and nothing else yet: what the pipeline's stages fill in. */
@@ -257,7 +261,58 @@ export interface WebsubSubscription {
   requestedAt: number;
 }
 
-export interface Store extends SubscriptionStore {
+/** An alert sent to one destination, for the page's plot of alerts per watchlist. */
+export interface SentAlert {
+  at: number;
+  chat: string;
+  /** the watchlists the report that started its story matched (a chat's own: "chat:<id>:<n>") */
+  watchlists: string[];
+}
+
+/** What became of the messages queued in a window; `pending` is the whole outbox's depth now. */
+export interface DeliveryCounts {
+  sent: number;
+  /** sent or given up on after more than one try, or still queued after at least one */
+  retried: number;
+  failed: number;
+  /** met a 429 from Telegram at least once */
+  rateLimited: number;
+  pending: number;
+}
+
+/** A story as the operator page lists it: its reports, and where its messages went. */
+export interface StoryOverview {
+  id: number;
+  title: string;
+  link: string | null;
+  createdAt: number;
+  breakingAt: number | null;
+  /** its reports, oldest first (at most STORY_OVERVIEW_REPORTS) */
+  reports: Array<{ at: number; source: string; link: string | null; title: string; language: string | null }>;
+  /** how many reports it has in all */
+  reportCount: number;
+  /** its messages (alerts, edits, replies, digests), every destination, oldest first */
+  messages: Array<{ chat: string; threadId: number | null; kind: OutboxKind; status: OutboxStatus; sentAt: number | null }>;
+  /** its lines in chats' digests (and alerts held for quiet hours) */
+  digests: Array<{ chat: string; queuedAt: number | null }>;
+}
+
+/** The most reports of one story the page lists. */
+export const STORY_OVERVIEW_REPORTS = 50;
+
+/** Plain reads for the operator page (src/page/): the recent past, across every worker on the database. */
+export interface OverviewStore {
+  /** new entries first seen at or after `since` (not a new feed's backlog), per feed */
+  feedItemCounts(since: number): Promise<Map<string, number>>;
+  /** alerts (not edits, replies or digests) sent at or after `since`, oldest first */
+  sentAlerts(since: number): Promise<SentAlert[]>;
+  /** what became of the messages queued at or after `since` */
+  deliveryCounts(since: number): Promise<DeliveryCounts>;
+  /** the newest `limit` stories, created before `before` when given, newest first */
+  latestStories(limit: number, before?: number): Promise<StoryOverview[]>;
+}
+
+export interface Store extends SubscriptionStore, OverviewStore {
   getFeedState(url: string): Promise<FeedState | null>;
   /** every feed the store knows, for the admin commands */
   feedStates(): Promise<FeedState[]>;
@@ -323,7 +378,8 @@ export interface Store extends SubscriptionStore {
   /** the earliest time a pending row becomes due, or null when none is pending */
   nextOutboxDue(): Promise<number | null>;
   markSent(id: number, messageId: number | null, at: number): Promise<void>;
-  markRetry(id: number, error: string, nextAttemptAt: number): Promise<void>;
+  /** the row stays pending, due again at `nextAttemptAt`; `rateLimited`: Telegram answered 429 (counted for the page) */
+  markRetry(id: number, error: string, nextAttemptAt: number, rateLimited?: boolean): Promise<void>;
   markFailed(id: number, error: string, at: number): Promise<void>;
   outboxCounts(): Promise<Record<OutboxStatus, number>>;
   /** saves a WebSub subscription (insert, or replace the one with its id) */

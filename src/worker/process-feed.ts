@@ -53,7 +53,7 @@ export function feedContext(job: FeedJob): FeedContext {
     source: feed.name ?? parsed.title ?? new URL(feed.url).hostname,
     rules: storyRules(config),
     finder: finderFor(config),
-    batch: emptyFeedBatch(feed.url, now, { etag: job.poll.etag, lastModified: job.poll.lastModified }),
+    batch: { ...emptyFeedBatch(feed.url, now, { etag: job.poll.etag, lastModified: job.poll.lastModified }), feedTitle: parsed.title ?? null },
     counts: { items: parsed.items.length, new: 0, matched: 0, stories: 0, alerts: 0, folded: 0, updated: 0 },
     book: new StoryBook(),
   };

@@ -147,6 +147,7 @@ describe.each(backends)('$name store', (backend) => {
         await store.recordFeedFailure(FEED, 'HTTP 502', 2, 120_002);
         expect(await store.getFeedState(FEED)).toEqual({
           url: FEED,
+          title: null,
           etag: null,
           lastModified: null,
           firstPolledAt: null,
@@ -167,6 +168,7 @@ describe.each(backends)('$name store', (backend) => {
         await store.commitFeedBatch(batch({ at: 1_000 }));
         expect(await store.getFeedState(FEED)).toEqual({
           url: FEED,
+          title: null,
           etag: '"e1"',
           lastModified: null,
           firstPolledAt: 1_000,
@@ -182,6 +184,10 @@ describe.each(backends)('$name store', (backend) => {
           ttlMinutes: null,
           pollEarliestAt: null,
         });
+        // The feed's own title is kept from the poll that read one.
+        await store.commitFeedBatch(emptyBatch({ at: 1_500, feedTitle: 'Лента <новости>' }));
+        await store.commitFeedBatch(emptyBatch({ at: 1_600, feedTitle: null }));
+        expect(await store.getFeedState(FEED)).toMatchObject({ title: 'Лента <новости>' });
         // The first successful poll stays the first; the fetch headers follow the latest.
         await store.commitFeedBatch(emptyBatch({ at: 2_000, fetch: { etag: null, lastModified: 'Tue, 01 Jan 2030 00:00:00 GMT' } }));
         expect(await store.getFeedState(FEED)).toMatchObject({ firstPolledAt: 1_000, lastSuccessAt: 2_000, etag: null, lastModified: 'Tue, 01 Jan 2030 00:00:00 GMT' });
@@ -815,6 +821,113 @@ describe.each(backends)('$name store', (backend) => {
       });
     });
 
+    describe('overview (the operator page)', () => {
+      it('counts a feed\'s new entries in a window, its backlog left out', async () => {
+        const store = await one();
+        const item = (key: string, decision: 'backlog' | 'no-match' | 'alerted') => ({ key, title: key, link: null, publishedAt: null, decision, watchlists: [], story: null, contentHash: key });
+        await store.commitFeedBatch(emptyBatch({ at: 1_000, items: [item('b1', 'backlog'), item('b2', 'backlog'), item('n1', 'no-match')] }));
+        await store.commitFeedBatch(emptyBatch({ at: 5_000, items: [item('n2', 'no-match')] }));
+        await store.commitFeedBatch(emptyBatch({ feedUrl: 'https://other.test/rss', at: 6_000, items: [item('o1', 'no-match')] }));
+        expect(await store.feedItemCounts(0)).toEqual(new Map([[FEED, 2], ['https://other.test/rss', 1]]));
+        expect(await store.feedItemCounts(2_000)).toEqual(new Map([[FEED, 1], ['https://other.test/rss', 1]]));
+        expect(await store.feedItemCounts(7_000)).toEqual(new Map());
+      });
+
+      it('lists sent alerts with the watchlists of the report that started their story, and what became of queued messages', async () => {
+        const store = await one();
+        await store.commitFeedBatch(
+          batch({
+            at: 1_000,
+            items: [{ key: 'g:1', title: 'Story', link: 'https://f.test/1', publishedAt: 900, decision: 'alerted', watchlists: ['w', 'chat:42:1'], story: { newIndex: 0 }, contentHash: 'h1' }],
+            outbox: [alert({ newIndex: 0 }, '@a'), alert({ newIndex: 0 }, '@b'), alert({ newIndex: 0 }, '42'), alert({ newIndex: 0 }, '@c')],
+          }),
+        );
+        const id = await storyId(store, 'u:https://f.test/1');
+        // A later report folded in matched another watchlist: the alert still counts under the first.
+        await store.commitFeedBatch(
+          emptyBatch({
+            at: 1_500,
+            items: [{ key: 'g:2', title: 'Again', link: 'https://f.test/2', publishedAt: null, decision: 'folded', watchlists: ['v'], story: { id }, contentHash: 'h2' }],
+            outbox: [{ ...alert({ id }, '@a'), kind: 'edit', targetId: null }],
+          }),
+        );
+        const rows = await store.dueOutbox(10_000, 10);
+        const row = (chat: string, kind = 'alert') => rows.find((r) => r.chat === chat && r.kind === kind)?.id ?? 0;
+        await store.markRetry(row('@a'), '429 Too Many Requests: retry after 3', 2_000, true);
+        await store.markSent(row('@a'), 11, 2_100);
+        await store.markSent(row('@a', 'edit'), null, 2_200);
+        await store.markSent(row('42'), 12, 1_200);
+        await store.markRetry(row('@b'), '500', 9_000);
+        await store.markFailed(row('@c'), 'chat not found', 1_300);
+
+        expect(await store.sentAlerts(0)).toEqual([
+          { at: 1_200, chat: '42', watchlists: ['w', 'chat:42:1'] },
+          { at: 2_100, chat: '@a', watchlists: ['w', 'chat:42:1'] },
+        ]);
+        expect(await store.sentAlerts(2_000)).toEqual([{ at: 2_100, chat: '@a', watchlists: ['w', 'chat:42:1'] }]);
+        // Five messages queued from 1,000 on: three sent (one after a 429), one failed, one waiting after a try.
+        expect(await store.deliveryCounts(0)).toEqual({ sent: 3, retried: 2, failed: 1, rateLimited: 1, pending: 1 });
+        // Queued before the window: only the depth of the outbox counts.
+        expect(await store.deliveryCounts(1_600)).toEqual({ sent: 0, retried: 0, failed: 0, rateLimited: 0, pending: 1 });
+      });
+
+      it('lists the newest stories with their reports, messages and digest lines', async () => {
+        const store = await one();
+        await store.upsertChat('d', 'private', 0);
+        await store.setDigest('d', 'hourly', 0);
+        expect(await store.latestStories(10)).toEqual([]);
+        await store.commitFeedBatch(
+          batch({
+            at: 1_000,
+            reports: [report({ newIndex: 0 }, 1_000, { source: 'Лента', language: 'ru', link: 'https://ru.test/1', title: 'Митинг' })],
+            outbox: [alert({ newIndex: 0 }, '@chan', 7)],
+            digestItems: [{ story: { newIndex: 0 }, chat: 'd', html: 'd', text: 'd' }],
+          }),
+        );
+        const first = await storyId(store, 'u:https://f.test/1');
+        await store.commitFeedBatch(
+          emptyBatch({
+            at: 2_000,
+            items: [{ key: 'g:2', title: 'Other', link: 'https://f.test/2', publishedAt: null, decision: 'alerted', watchlists: ['w'], story: { newIndex: 0 }, contentHash: 'h2' }],
+            newStories: [{ title: 'Other', link: 'https://f.test/2', keys: ['u:https://f.test/2'] }],
+            reports: [report({ newIndex: 0 }, 2_000), report({ id: first }, 2_100, { source: 'الجزيرة', language: 'ar', link: null, title: 'ألماتي' })],
+          }),
+        );
+        const second = await storyId(store, 'u:https://f.test/2');
+        const [sent] = await store.dueOutbox(5_000, 10);
+        await store.markSent(sent?.id ?? 0, 5, 1_500);
+
+        const stories = await store.latestStories(10);
+        expect(stories.map((s) => s.id)).toEqual([second, first]);
+        expect(stories[1]).toEqual({
+          id: first,
+          title: 'Story',
+          link: 'https://f.test/1',
+          createdAt: 1_000,
+          breakingAt: null,
+          reports: [
+            { at: 1_000, source: 'Лента', link: 'https://ru.test/1', title: 'Митинг', language: 'ru' },
+            { at: 2_100, source: 'الجزيرة', link: null, title: 'ألماتي', language: 'ar' },
+          ],
+          reportCount: 2,
+          messages: [{ chat: '@chan', threadId: 7, kind: 'alert', status: 'sent', sentAt: 1_500 }],
+          digests: [{ chat: 'd', queuedAt: null }],
+        });
+        expect(stories[0]).toMatchObject({ id: second, reportCount: 1, messages: [], digests: [] });
+        expect((await store.latestStories(1)).map((s) => s.id)).toEqual([second]);
+        expect((await store.latestStories(10, 2_000)).map((s) => s.id)).toEqual([first]);
+      });
+
+      it('lists at most the first 50 reports of a story, and counts them all', async () => {
+        const store = await one();
+        const reports = Array.from({ length: 60 }, (_, i) => report({ newIndex: 0 }, 1_000 + i));
+        await store.commitFeedBatch(batch({ reports }));
+        const [story] = await store.latestStories(5);
+        expect(story?.reportCount).toBe(60);
+        expect(story?.reports.map((r) => r.at)).toEqual(reports.slice(0, 50).map((r) => r.at));
+      });
+    });
+
     describe('outbox', () => {
       it('moves rows through retry, sent and failed, oldest first', async () => {
         const store = await one();
@@ -1287,6 +1400,7 @@ describe.each(backends)('$name store', (backend) => {
         expect((await store.feedStates()).map((f) => f.url)).toEqual([...urls.slice(0, 2), 'https://unlisted.test/rss']);
         expect(await store.getFeedState(urls[0] ?? '')).toEqual({
           url: urls[0],
+          title: null,
           etag: null,
           lastModified: null,
           firstPolledAt: null,
