@@ -22,10 +22,11 @@ import { VERSION } from './version.js';
 import { runCycle } from './worker/cycle.js';
 import { createEmbedder } from './dedup/embeddings.js';
 import { Bot } from './bot/bot.js';
-import type { ChatRecord, FeedState, Store } from './store/store.js';
+import type { FeedState, Store } from './store/store.js';
 import { decodeReason, describePace, formatInterval } from './feeds/pace.js';
 import { scheduleTickMs } from './worker/tick.js';
-import { isLink, linkVariants, whyAnswer } from './bot/why.js';
+import { isLink, linkVariants, operatorWhyAnswer } from './bot/why.js';
+import { pageCredentials } from './page/access.js';
 import { translator } from './i18n/i18n.js';
 import { unescapeHtml } from './summary/render.js';
 import { ChatSummarizer, extractive, type Summarizer } from './summary/llm.js';
@@ -214,17 +215,7 @@ async function runWhy(rest: string[], values: { config?: string; json?: boolean 
     if (values.json === true) {
       for (const trace of traces) process.stdout.write(`${JSON.stringify(trace)}\n`);
     } else {
-      const chats = new Map<string, ChatRecord>();
-      for (const chat of new Set(traces.flatMap((tr) => [...tr.deliveries.map((d) => d.chat), ...tr.digests.map((d) => d.chat)]))) {
-        const record = await store.getChat(chat);
-        if (record) chats.set(chat, record);
-      }
-      const named = [...new Set(config.channels.flatMap((c) => c.watchlists))];
-      const watchlists = (named.length > 0 ? named : [...config.watchlists.keys()]).flatMap((name) => {
-        const watchlist = config.watchlists.get(name);
-        return watchlist ? [{ watchlist, label: name }] : [];
-      });
-      const answer = whyAnswer(traces, { tr: translator('en'), config, now: Date.now(), chat: null, watchlists, chats });
+      const answer = await operatorWhyAnswer(traces, { store, config, tr: translator('en'), now: Date.now() });
       process.stdout.write(`${unescapeHtml(answer.replace(/<[^>]*>/gu, ''))}\n`);
     }
     return traces.length > 0 ? 0 : 1;
@@ -272,7 +263,7 @@ async function main(argv: string[]): Promise<number> {
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0] ?? ''}"`);
 
   const env = readEnv();
-  const secrets = [env.TELEGRAM_BOT_TOKEN ?? '', env.SUMMARY_API_KEY ?? '', env.EMBEDDINGS_API_KEY ?? ''];
+  const secrets = [env.TELEGRAM_BOT_TOKEN ?? '', env.SUMMARY_API_KEY ?? '', env.EMBEDDINGS_API_KEY ?? '', env.HTTP_AUTH_PASSWORD ?? ''];
   const log = createLogger({ level: env.LOG_LEVEL, secrets, pretty: process.stderr.isTTY });
   scrubLibraryDebug(secrets);
   const configFile = values.config ?? env.STEPPEWATCH_CONFIG;
@@ -312,6 +303,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run': {
       const config = loadConfig(configFile);
+      const host = env.HTTP_HOST ?? config.http.host;
+      const port = env.HTTP_PORT ?? config.http.port;
+      // Refused before anything starts: a page that would be open to the network without a password.
+      const credentials = port > 0 ? pageCredentials(config, host, env) : null;
+      const pageSecrets = [...secrets, config.http.auth?.password ?? '', config.bot.webhook?.secret ?? ''];
       const store = await openStore(env.DATABASE_URL);
       let code: number;
       try {
@@ -323,7 +319,7 @@ async function main(argv: string[]): Promise<number> {
           summarizer: createSummarizer(env, config, log),
           embedder: createEmbedder(process.env, log),
           log,
-          http: { host: env.HTTP_HOST ?? config.http.host, port: env.HTTP_PORT ?? config.http.port },
+          http: { host, port, page: config.http.page ? { credentials, secrets: pageSecrets } : null },
           createBot: (current) => createBot(env, current, store, log),
         });
       } finally {

@@ -7,7 +7,8 @@ import { canonicalUrl } from '../dedup/identity.js';
 import type { Translate } from '../i18n/i18n.js';
 import type { Watchlist } from '../match/matcher.js';
 import { missingParts } from '../match/missing.js';
-import type { ChatRecord, ItemTrace } from '../store/store.js';
+import type { ChatRecord, ItemTrace, SubscriptionStore } from '../store/store.js';
+import { escapeHtml } from '../summary/render.js';
 import { acceptsLanguage } from '../text/language.js';
 
 export interface WhyContext {
@@ -20,6 +21,11 @@ export interface WhyContext {
   watchlists: Array<{ watchlist: Watchlist; label: string }>;
   /** for every destination: the record of each chat, when known */
   chats?: ReadonlyMap<string, ChatRecord>;
+  /**
+   * For every destination, on a page others may see: how a chat is named (a subscriber's chat not
+   * by its id); given, subscribers' own watchlists are counted, not named.
+   */
+  chatLabel?: (chat: string) => string;
 }
 
 /** The spellings of a link the store may hold it under: as given, canonical, with or without the final slash and TLS. */
@@ -54,7 +60,7 @@ function watchlistNames(names: readonly string[], ctx: WhyContext): string {
     const label = own.get(name);
     if (label !== undefined) shown.add(label);
     else if (!name.startsWith('chat:')) shown.add(name);
-    else if (ctx.chat === null) shown.add(name);
+    else if (ctx.chat === null && ctx.chatLabel === undefined) shown.add(name);
     else others++;
   }
   return [...shown, ...(others > 0 ? [ctx.tr('why.others', { count: others })] : [])].join(', ');
@@ -133,8 +139,33 @@ function itemAnswer(trace: ItemTrace, ctx: WhyContext): string[] {
   }
   // For operators: every destination the story went to or waits for.
   const destinations = [...new Set([...trace.deliveries.filter((d) => d.kind === 'alert' || d.kind === 'digest').map((d) => d.chat), ...trace.digests.map((d) => d.chat)])];
-  for (const chat of destinations) lines.push(`${chat}: ${chatLine(trace, chat, ctx.chats?.get(chat) ?? null, ctx)}`);
+  for (const chat of destinations) lines.push(`${escapeHtml(ctx.chatLabel?.(chat) ?? chat)}: ${chatLine(trace, chat, ctx.chats?.get(chat) ?? null, ctx)}`);
   return lines;
+}
+
+/** What an operator's answer is told with, beyond the items: the store's chats and the config's watchlists. */
+export interface OperatorWhy {
+  store: Pick<SubscriptionStore, 'getChat'>;
+  config: Config;
+  tr: Translate;
+  now: number;
+  chatLabel?: (chat: string) => string;
+}
+
+/** The answer for every destination (`steppewatch why`, the operator page), non-matching items explained against the config's watchlists. */
+export async function operatorWhyAnswer(traces: readonly ItemTrace[], options: OperatorWhy): Promise<string> {
+  const { store, config } = options;
+  const chats = new Map<string, ChatRecord>();
+  for (const chat of new Set(traces.flatMap((trace) => [...trace.deliveries.map((d) => d.chat), ...trace.digests.map((d) => d.chat)]))) {
+    const record = await store.getChat(chat);
+    if (record) chats.set(chat, record);
+  }
+  const named = [...new Set(config.channels.flatMap((c) => c.watchlists))];
+  const watchlists = (named.length > 0 ? named : [...config.watchlists.keys()]).flatMap((name) => {
+    const watchlist = config.watchlists.get(name);
+    return watchlist ? [{ watchlist, label: name }] : [];
+  });
+  return whyAnswer(traces, { tr: options.tr, config, now: options.now, chat: null, watchlists, chats, ...(options.chatLabel ? { chatLabel: options.chatLabel } : {}) });
 }
 
 /** The answer to /why (or `steppewatch why`) for the items found under a link. */

@@ -74,7 +74,7 @@ export function feedRows(feeds: readonly FeedConfig[], states: readonly FeedStat
       perDay = (itemCounts.get(feed.url) ?? 0) / days;
     }
     return {
-      name: feed.name ?? (feed.telegram !== undefined ? `@${feed.telegram}` : new URL(feed.url).hostname),
+      name: feed.name ?? state?.title ?? (feed.telegram !== undefined ? `@${feed.telegram}` : new URL(feed.url).hostname),
       url: shownUrl(feed.url),
       health,
       failingSince: state?.failingSince ?? null,

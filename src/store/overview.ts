@@ -3,7 +3,10 @@
 // zod as they leave the database.
 
 import { z } from 'zod';
-import { STORY_OVERVIEW_REPORTS, type DeliveryCounts, type SentAlert, type StoryOverview } from './store.js';
+import { STORY_OVERVIEW_REPORTS, type DeliveryCounts, type SentAlert, type StoryCursor, type StoryOverview } from './store.js';
+
+/** Before every story. */
+export const NEWEST: StoryCursor = { createdAt: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
 
 /** BIGINTs may come back as strings (PostgreSQL without a type parser), counts as numbers or strings. */
 const int = z.union([z.number(), z.string().regex(/^-?\d+$/u)]).transform(Number);
@@ -56,8 +59,11 @@ export function deliveryCountsOf(row: unknown): DeliveryCounts {
   return { sent: counts.sent, retried: counts.retried, failed: counts.failed, rateLimited: counts.rate_limited, pending: counts.pending };
 }
 
-export function latestStoriesSql(before: string, limit: string): string {
-  return `SELECT id, title, link, created_at, breaking_at FROM stories WHERE created_at < ${before} ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
+/** Stories of one batch share their creation time: the id orders them within it. */
+export function latestStoriesSql(beforeAt: string, beforeId: string, limit: string): string {
+  return `SELECT id, title, link, created_at, breaking_at FROM stories
+    WHERE created_at < ${beforeAt} OR (created_at = ${beforeAt} AND id < ${beforeId})
+    ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
 }
 
 /** The reports of the stories `ids` names, at most STORY_OVERVIEW_REPORTS of each, with each story's count. */

@@ -52,8 +52,8 @@ import {
   type TraceRow,
 } from './rows.js';
 import { WEBSUB_COLUMNS, websubOf, websubValues, type WebsubRow } from './rows.js';
-import type { DeliveryCounts, SentAlert, StoryOverview, WebsubSubscription } from './store.js';
-import { deliveryCountsOf, deliveryCountsSql, feedItemCountsOf, feedItemCountsSql, latestStoriesSql, sentAlertsOf, sentAlertsSql, storyDigestsSql, storyIdsOf, storyMessagesSql, storyOverviewsOf, storyReportsSql } from './overview.js';
+import type { DeliveryCounts, SentAlert, StoryCursor, StoryOverview, WebsubSubscription } from './store.js';
+import { deliveryCountsOf, deliveryCountsSql, feedItemCountsOf, feedItemCountsSql, latestStoriesSql, NEWEST, sentAlertsOf, sentAlertsSql, storyDigestsSql, storyIdsOf, storyMessagesSql, storyOverviewsOf, storyReportsSql } from './overview.js';
 
 /**
  * Each entry moves the schema one version up; never edit one that has shipped, add another.
@@ -1141,8 +1141,8 @@ export class PostgresStore implements Store {
     return deliveryCountsOf(row);
   }
 
-  async latestStories(limit: number, before = Number.MAX_SAFE_INTEGER): Promise<StoryOverview[]> {
-    const stories = await this.rows(latestStoriesSql('$1', '$2'), [before, limit]);
+  async latestStories(limit: number, before: StoryCursor = NEWEST): Promise<StoryOverview[]> {
+    const stories = await this.rows(latestStoriesSql('$1', '$2', '$3'), [before.createdAt, before.id, limit]);
     const ids = storyIdsOf(stories);
     if (ids.length === 0) return [];
     const list = '(SELECT unnest($1::bigint[]))';

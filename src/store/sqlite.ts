@@ -34,8 +34,8 @@ import {
 } from './store.js';
 import { bytesOf, CHAT_COLUMNS, chatRecordOf, chatSettingsColumns, chatSettingsOf, FEED_HEALTHY, feedState, STORY_REPORTS_READ, traceDeliveriesSql, traceDigestsSql, traceOf, TRACE_SELECT, uint32s, type ChatRow, type DeliveryRow, type DigestRow, type FeedRow, type TraceRow } from './rows.js';
 import { WEBSUB_COLUMNS, websubOf, websubValues, type WebsubRow } from './rows.js';
-import type { DeliveryCounts, SentAlert, StoryOverview, WebsubSubscription } from './store.js';
-import { deliveryCountsOf, deliveryCountsSql, feedItemCountsOf, feedItemCountsSql, latestStoriesSql, sentAlertsOf, sentAlertsSql, storyDigestsSql, storyIdsOf, storyMessagesSql, storyOverviewsOf, storyReportsSql } from './overview.js';
+import type { DeliveryCounts, SentAlert, StoryCursor, StoryOverview, WebsubSubscription } from './store.js';
+import { deliveryCountsOf, deliveryCountsSql, feedItemCountsOf, feedItemCountsSql, latestStoriesSql, NEWEST, sentAlertsOf, sentAlertsSql, storyDigestsSql, storyIdsOf, storyMessagesSql, storyOverviewsOf, storyReportsSql } from './overview.js';
 
 /** Each entry moves the schema one version up; never edit one that has shipped, add another. */
 export const MIGRATIONS: string[] = [
@@ -901,8 +901,8 @@ export class SqliteStore implements Store {
     return deliveryCountsOf(this.sql(deliveryCountsSql('?')).get(since));
   }
 
-  async latestStories(limit: number, before = Number.MAX_SAFE_INTEGER): Promise<StoryOverview[]> {
-    const stories = this.sql(latestStoriesSql('?', '?')).all(before, limit);
+  async latestStories(limit: number, before: StoryCursor = NEWEST): Promise<StoryOverview[]> {
+    const stories = this.sql(latestStoriesSql('@at', '@id', '@limit')).all({ at: before.createdAt, id: before.id, limit });
     const ids = JSON.stringify(storyIdsOf(stories));
     const list = '(SELECT value FROM json_each(?))';
     return storyOverviewsOf(stories, this.sql(storyReportsSql(list)).all(ids), this.sql(storyMessagesSql(list)).all(ids), this.sql(storyDigestsSql(list)).all(ids));

@@ -297,6 +297,12 @@ export interface StoryOverview {
   digests: Array<{ chat: string; queuedAt: number | null }>;
 }
 
+/** Where a list of stories goes on from: the last one listed. */
+export interface StoryCursor {
+  createdAt: number;
+  id: number;
+}
+
 /** The most reports of one story the page lists. */
 export const STORY_OVERVIEW_REPORTS = 50;
 
@@ -308,8 +314,8 @@ export interface OverviewStore {
   sentAlerts(since: number): Promise<SentAlert[]>;
   /** what became of the messages queued at or after `since` */
   deliveryCounts(since: number): Promise<DeliveryCounts>;
-  /** the newest `limit` stories, created before `before` when given, newest first */
-  latestStories(limit: number, before?: number): Promise<StoryOverview[]>;
+  /** the newest `limit` stories, newest first; with `before`, those listed after that one (older, or as old with a lower id) */
+  latestStories(limit: number, before?: StoryCursor): Promise<StoryOverview[]>;
 }
 
 export interface Store extends SubscriptionStore, OverviewStore {

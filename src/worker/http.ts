@@ -1,6 +1,7 @@
 // The operator's window into a running worker: /healthz (the process answers), /readyz (the store
-// answers and cycles keep finishing), /metrics (Prometheus). Read-only, GET and HEAD only; but
-// with http.public_url, WebSub hubs GET and POST /websub/<id> (src/worker/push.ts).
+// answers and cycles keep finishing), /metrics (Prometheus), and with http.page the operator page
+// at / (src/page/). Read-only, GET and HEAD only; but with http.public_url, WebSub hubs GET and
+// POST /websub/<id> (src/worker/push.ts).
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import type { Store } from '../store/store.js';
 import type { Metrics } from './metrics.js';
 import type { WorkerStatus } from './worker.js';
 import type { PushEndpoint } from './push.js';
+import type { OperatorPage } from '../page/page.js';
 
 const WEBSUB_PATH = /^\/websub\/([A-Za-z0-9_-]{1,64})$/u;
 
@@ -98,6 +100,18 @@ export interface HttpSources {
   metrics: Metrics;
   /** WebSub callbacks at /websub/<id> (http.public_url set), with the cap on a pushed body (fetch.max_bytes) */
   push?: { endpoint: () => PushEndpoint | null; maxBytes: number };
+  /** the operator page at / (http.page: true) */
+  page?: OperatorPage;
+}
+
+/** The worker's readiness as /readyz answers it: the store pinged, the last cycle's age, delivery. */
+export async function currentReadiness(sources: Pick<HttpSources, 'status' | 'store'>): Promise<{ verdict: Readiness; status: WorkerStatus }> {
+  const storeError = await sources.store.ping().then(
+    () => null,
+    (error: unknown) => storeProblem(error) ?? (error as Error).message,
+  );
+  const status = sources.status();
+  return { verdict: readiness(status, storeError, Date.now()), status };
 }
 
 /** The port is taken or the host cannot be bound: the operator must choose another. */
@@ -120,6 +134,7 @@ function reply(response: ServerResponse, status: number, type: string, body: str
 
 async function handle(request: IncomingMessage, response: ServerResponse, sources: HttpSources): Promise<void> {
   if (await handlePush(request, response, sources)) return;
+  if (sources.page && (await sources.page.serve(request, response))) return;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.setHeader('allow', 'GET, HEAD');
     reply(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
@@ -132,12 +147,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, source
       reply(response, 200, json, `${JSON.stringify({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) })}\n`);
       return;
     case '/readyz': {
-      const storeError = await sources.store.ping().then(
-        () => null,
-        (error: unknown) => storeProblem(error) ?? (error as Error).message,
-      );
-      const status = sources.status();
-      const verdict = readiness(status, storeError, Date.now());
+      const { verdict, status } = await currentReadiness(sources);
       const body = {
         ...verdict,
         cycleRunning: status.running,
@@ -176,6 +186,7 @@ export async function startHttpServer(options: { host: string; port: number; sou
   });
   const bound = (server.address() as AddressInfo).port;
   log.info({ host, port: bound }, 'health server listening (/healthz, /readyz, /metrics)');
+  if (sources.page) log.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/` }, 'operator page served');
   return {
     port: bound,
     close: () =>

@@ -10,7 +10,9 @@ import type { Store } from '../store/store.js';
 import type { Embedder } from '../dedup/embeddings.js';
 import type { Summarizer } from '../summary/llm.js';
 import type { Bot } from '../bot/bot.js';
-import { startHttpServer, type HttpServer } from './http.js';
+import { currentReadiness, startHttpServer, type HttpServer, type HttpSources } from './http.js';
+import { createOperatorPage } from '../page/page.js';
+import type { Credentials } from '../page/access.js';
 import { Metrics } from './metrics.js';
 import { startWorker, type Worker, type WorkerStatus } from './worker.js';
 import { BOT_ROLE, whileHolding, type RoleDuty } from './roles.js';
@@ -24,8 +26,8 @@ export interface ServiceOptions {
   /** an embeddings endpoint for folds across languages, when configured */
   embedder: Embedder | null;
   log: Logger;
-  /** where the health server listens; port 0: no server */
-  http: { host: string; port: number };
+  /** where the health server listens (port 0: no server), and the operator page's access when http.page is on */
+  http: { host: string; port: number; page?: { credentials: Credentials | null; secrets: readonly string[] } | null };
   /** the bot (null without a token), reading the config in use through `config` */
   createBot: (config: () => Config) => Bot | null;
 }
@@ -68,7 +70,24 @@ export async function runService(options: ServiceOptions): Promise<number> {
   // Bound first: a taken port is a config error, found before any work starts.
   let http: HttpServer | null = null;
   try {
-    if (options.http.port > 0) http = await startHttpServer({ ...options.http, log, sources: { status: () => worker?.status() ?? starting, store, metrics, push: { endpoint: () => worker?.push ?? null, maxBytes: config.fetch.maxBytes } } });
+    if (options.http.port > 0) {
+      const status = (): WorkerStatus => worker?.status() ?? starting;
+      const access = options.http.page;
+      const page = access
+        ? createOperatorPage({
+            store,
+            config: () => config,
+            worker: async () => {
+              const { verdict, status: now } = await currentReadiness({ status, store });
+              return { ready: verdict.ready, reasons: verdict.reasons, lastCycleFinishedAt: now.lastCycleFinishedAt, roles: now.roles };
+            },
+            credentials: access.credentials,
+            secrets: access.secrets,
+          })
+        : undefined;
+      const sources: HttpSources = { status, store, metrics, push: { endpoint: () => worker?.push ?? null, maxBytes: config.fetch.maxBytes }, ...(page ? { page } : {}) };
+      http = await startHttpServer({ host: options.http.host, port: options.http.port, log, sources });
+    }
   } catch (error) {
     for (const [signal, listener] of [['SIGINT', onStop], ['SIGTERM', onStop], ['SIGHUP', onHangup]] as const) process.off(signal, listener);
     throw error;

@@ -915,7 +915,20 @@ describe.each(backends)('$name store', (backend) => {
         });
         expect(stories[0]).toMatchObject({ id: second, reportCount: 1, messages: [], digests: [] });
         expect((await store.latestStories(1)).map((s) => s.id)).toEqual([second]);
-        expect((await store.latestStories(10, 2_000)).map((s) => s.id)).toEqual([first]);
+        expect((await store.latestStories(1, { createdAt: 2_000, id: second })).map((s) => s.id)).toEqual([first]);
+        // Stories of one batch share their time: the list goes on by id within it.
+        await store.commitFeedBatch(
+          emptyBatch({
+            at: 3_000,
+            newStories: [
+              { title: 'A', link: null, keys: ['k:a'] },
+              { title: 'B', link: null, keys: ['k:b'] },
+            ],
+          }),
+        );
+        const [b, a] = await store.latestStories(2);
+        expect([b?.title, a?.title]).toEqual(['B', 'A']);
+        expect((await store.latestStories(2, { createdAt: b?.createdAt ?? 0, id: b?.id ?? 0 })).map((s) => s.title)).toEqual(['A', 'Other']);
       });
 
       it('lists at most the first 50 reports of a story, and counts them all', async () => {
