@@ -10,6 +10,7 @@ import { benchIngest } from './ingest.js';
 import { benchLatency } from './latency.js';
 import { benchMatch } from './match.js';
 import { benchOps } from './ops.js';
+import { benchPage } from './page.js';
 import { benchSoak } from './soak.js';
 import { benchWorkers } from './workers.js';
 
@@ -32,6 +33,7 @@ await benchWorkers();
 await benchFanOut();
 await benchOps();
 await benchChats();
+await benchPage();
 // Last: a million stored reports raise this process's peak memory, which the ingest benchmark's
 // child processes would inherit as their own peak (Linux keeps maxrss across fork and exec).
 await benchDedup();

@@ -128,7 +128,17 @@ async function storedFeedStates(databaseUrl: string): Promise<Map<string, FeedSt
   }
 }
 
-function describeConfig(config: Config, paces: Map<string, FeedState> | string = 'not read'): string {
+/** Whether and how the operator page is served, and to whom. */
+function describePage(config: Config, env: Env): string {
+  const host = env.HTTP_HOST ?? config.http.host;
+  const port = env.HTTP_PORT ?? config.http.port;
+  if (!config.http.page || port === 0) return `  page:       off${config.http.page ? ' (the HTTP server is off)' : ''}`;
+  const credentials = pageCredentials(config, host, env);
+  const from = env.HTTP_AUTH_USER !== undefined ? 'HTTP_AUTH_USER and HTTP_AUTH_PASSWORD' : 'http.auth';
+  return `  page:       http://${host.includes(':') ? `[${host}]` : host}:${port}/ (${credentials ? `basic auth for ${credentials.user}, from ${from}` : 'no password: this machine only'})`;
+}
+
+function describeConfig(config: Config, env: Env, paces: Map<string, FeedState> | string = 'not read'): string {
   const used = new Set(config.channels.flatMap((c) => c.watchlists));
   const polling = describePolling(config, paces);
   const lines = [
@@ -141,6 +151,7 @@ function describeConfig(config: Config, paces: Map<string, FeedState> | string =
     `  channels:   ${config.channels.length}`,
     ...config.channels.map((c) => `    - ${c.chat}${c.threadId !== null ? ` topic ${c.threadId}` : ''} ← ${c.watchlists.join(', ')}${c.languages ? ` [only ${c.languages.join(', ')}]` : ''}`),
     `  http:       ${config.http.port === 0 ? 'off' : `${config.http.host}:${config.http.port}`} (run only; HTTP_PORT and HTTP_HOST override)`,
+    describePage(config, env),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -271,7 +282,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'check-config': {
       const config = loadConfig(configFile);
-      process.stdout.write(describeConfig(config, await storedFeedStates(env.DATABASE_URL)));
+      process.stdout.write(describeConfig(config, env, await storedFeedStates(env.DATABASE_URL)));
       return 0;
     }
     case 'once': {

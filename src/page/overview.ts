@@ -5,7 +5,7 @@
 // are counted.
 
 import type { ChannelConfig, FeedConfig } from '../config/load.js';
-import type { FeedState, SentAlert, StoryOverview } from '../store/store.js';
+import type { FeedState, SentAlerts, StoryOverview } from '../store/store.js';
 
 export const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -62,10 +62,11 @@ export function shownUrl(url: string): string {
   }
 }
 
-/** The configured feeds, in config order, with what the store knows of each. */
+/** The configured feeds with what the store knows of each: failing first (the longest first), then those not polled yet, then the rest, each in config order. */
 export function feedRows(feeds: readonly FeedConfig[], states: readonly FeedState[], itemCounts: ReadonlyMap<string, number>, now: number): FeedRow[] {
   const byUrl = new Map(states.map((s) => [s.url, s]));
-  return feeds.map((feed) => {
+  const rank: Record<FeedHealth, number> = { failing: 0, new: 1, ok: 2 };
+  const rows = feeds.map((feed) => {
     const state = byUrl.get(feed.url) ?? null;
     const health: FeedHealth = state && state.consecutiveFailures > 0 ? 'failing' : state?.lastSuccessAt != null ? 'ok' : 'new';
     let perDay: number | null = null;
@@ -86,6 +87,8 @@ export function feedRows(feeds: readonly FeedConfig[], states: readonly FeedStat
       state,
     };
   });
+  // Array.prototype.sort is stable: config order within each group.
+  return rows.sort((a, b) => rank[a.health] - rank[b.health] || (a.health === 'failing' ? (a.failingSince ?? now) - (b.failingSince ?? now) : 0));
 }
 
 /** The series' names for alerts to subscribers' chats, and for alerts no watchlist of their destination explains. */
@@ -114,7 +117,7 @@ export interface Volume {
  * its destination follows that its story's first report matched; alerts to subscribers' chats
  * count under one series, so no subscriber's own watchlist is named.
  */
-export function alertVolume(alerts: readonly SentAlert[], channels: readonly ChannelConfig[], destinations: Destinations, now: number): Volume {
+export function alertVolume(sent: SentAlerts, channels: readonly ChannelConfig[], destinations: Destinations, now: number): Volume {
   const end = Math.floor(now / HOUR) * HOUR + HOUR;
   const start = end - VOLUME_HOURS * HOUR;
   const follows = new Map<string, Set<string>>();
@@ -127,7 +130,9 @@ export function alertVolume(alerts: readonly SentAlert[], channels: readonly Cha
     entry.total++;
     if (at >= now - DAY) entry.lastDay++;
   };
-  for (const alert of alerts) {
+  // Per destination and story, the series an alert counts under (a story's many alerts share it).
+  const seriesOf = new Map<string, string[]>();
+  for (const alert of sent.alerts) {
     if (alert.at < start || alert.at >= end) continue;
     const hour = Math.floor((alert.at - start) / HOUR);
     const name = destinations.nameOf(alert.chat);
@@ -135,10 +140,16 @@ export function alertVolume(alerts: readonly SentAlert[], channels: readonly Cha
       add(SUBSCRIBERS, hour, alert.at);
       continue;
     }
-    const followed = follows.get(name) ?? new Set<string>();
-    const mine = alert.watchlists.filter((w) => followed.has(w));
-    const named = mine.length > 0 ? mine : alert.watchlists.filter((w) => !w.startsWith('chat:'));
-    for (const watchlist of named.length > 0 ? named : [OTHER]) add(watchlist, hour, alert.at);
+    const key = `${alert.storyId} ${name}`;
+    let names = seriesOf.get(key);
+    if (!names) {
+      const watchlists = sent.watchlists.get(alert.storyId) ?? [];
+      const followed = follows.get(name) ?? new Set<string>();
+      const mine = watchlists.filter((w) => followed.has(w));
+      const named = mine.length > 0 ? mine : watchlists.filter((w) => !w.startsWith('chat:'));
+      seriesOf.set(key, (names = named.length > 0 ? named : [OTHER]));
+    }
+    for (const watchlist of names) add(watchlist, hour, alert.at);
   }
   // Config watchlists by name, then the subscribers', then what no watchlist explains.
   const rank = (name: string): number => (name === SUBSCRIBERS ? 1 : name === OTHER ? 2 : 0);

@@ -66,6 +66,7 @@ export function timeText(view: PageView, ms: number): string {
   return format('sv-SE', { timeZone: view.timeZone, dateStyle: 'short', timeStyle: 'short' }).format(new Date(ms));
 }
 
+const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
 function relativeText(view: PageView, ms: number): string {
   const seconds = Math.round((ms - view.now) / 1000);
   const units: Array<[Intl.RelativeTimeFormatUnit, number]> = [
@@ -73,7 +74,8 @@ function relativeText(view: PageView, ms: number): string {
     ['hour', 3_600],
     ['minute', 60],
   ];
-  const rtf = new Intl.RelativeTimeFormat(view.locale, { numeric: 'auto', style: 'short' });
+  let rtf = relativeFormats.get(view.locale);
+  if (!rtf) relativeFormats.set(view.locale, (rtf = new Intl.RelativeTimeFormat(view.locale, { numeric: 'auto', style: 'short' })));
   for (const [unit, size] of units) if (Math.abs(seconds) >= size) return rtf.format(Math.trunc(seconds / size), unit);
   return rtf.format(seconds, 'second');
 }

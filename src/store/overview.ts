@@ -3,7 +3,7 @@
 // zod as they leave the database.
 
 import { z } from 'zod';
-import { STORY_OVERVIEW_REPORTS, type DeliveryCounts, type SentAlert, type StoryCursor, type StoryOverview } from './store.js';
+import { STORY_OVERVIEW_REPORTS, type DeliveryCounts, type SentAlerts, type StoryCursor, type StoryOverview } from './store.js';
 
 /** Before every story. */
 export const NEWEST: StoryCursor = { createdAt: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
@@ -28,18 +28,32 @@ export function feedItemCountsOf(rows: unknown[]): Map<string, number> {
   return new Map(z.array(FeedCountRow).parse(rows).map((row) => [row.feed_url, row.n]));
 }
 
-/** An alert's watchlists are those of the report that started its story (else its first that matched). */
+const SENT_ALERTS = (since: string) => `FROM outbox o WHERE o.kind = 'alert' AND o.status = 'sent' AND o.sent_at >= ${since}`;
+
 export function sentAlertsSql(since: string): string {
-  return `SELECT o.sent_at AS at, o.chat,
-      COALESCE((SELECT i.watchlists FROM items i WHERE i.story_id = o.story_id AND i.decision <> 'no-match'
-                ORDER BY CASE WHEN i.decision = 'alerted' THEN 0 ELSE 1 END, i.first_seen_at LIMIT 1), '[]') AS watchlists
-    FROM outbox o WHERE o.kind = 'alert' AND o.status = 'sent' AND o.sent_at >= ${since} ORDER BY o.sent_at, o.id`;
+  return `SELECT o.sent_at AS at, o.chat, o.story_id ${SENT_ALERTS(since)} ORDER BY o.sent_at, o.id`;
 }
 
-const SentAlertRow = z.object({ at: int, chat: z.string(), watchlists: watchlistsJson });
+/** A story's watchlists are those of the report that started it (else of its first that matched): read once a story, not once an alert. */
+export function sentStoryWatchlistsSql(since: string): string {
+  return `SELECT story_id, watchlists FROM (
+      SELECT i.story_id, i.watchlists,
+        ROW_NUMBER() OVER (PARTITION BY i.story_id ORDER BY CASE WHEN i.decision = 'alerted' THEN 0 ELSE 1 END, i.first_seen_at) AS position
+      FROM items i WHERE i.decision <> 'no-match' AND i.story_id IN (SELECT DISTINCT o.story_id ${SENT_ALERTS(since)})) w
+    WHERE position = 1`;
+}
 
-export function sentAlertsOf(rows: unknown[]): SentAlert[] {
-  return z.array(SentAlertRow).parse(rows);
+const SentAlertRow = z.object({ at: int, chat: z.string(), story_id: int });
+const StoryWatchlistsRow = z.object({ story_id: int, watchlists: watchlistsJson });
+
+export function sentAlertsOf(alerts: unknown[], watchlists: unknown[]): SentAlerts {
+  return {
+    alerts: z
+      .array(SentAlertRow)
+      .parse(alerts)
+      .map((row) => ({ at: row.at, chat: row.chat, storyId: row.story_id })),
+    watchlists: new Map(z.array(StoryWatchlistsRow).parse(watchlists).map((row) => [row.story_id, row.watchlists])),
+  };
 }
 
 export function deliveryCountsSql(since: string): string {

@@ -52,8 +52,8 @@ import {
   type TraceRow,
 } from './rows.js';
 import { WEBSUB_COLUMNS, websubOf, websubValues, type WebsubRow } from './rows.js';
-import type { DeliveryCounts, SentAlert, StoryCursor, StoryOverview, WebsubSubscription } from './store.js';
-import { deliveryCountsOf, deliveryCountsSql, feedItemCountsOf, feedItemCountsSql, latestStoriesSql, NEWEST, sentAlertsOf, sentAlertsSql, storyDigestsSql, storyIdsOf, storyMessagesSql, storyOverviewsOf, storyReportsSql } from './overview.js';
+import type { DeliveryCounts, SentAlerts, StoryCursor, StoryOverview, WebsubSubscription } from './store.js';
+import { deliveryCountsOf, deliveryCountsSql, feedItemCountsOf, feedItemCountsSql, latestStoriesSql, NEWEST, sentAlertsOf, sentAlertsSql, sentStoryWatchlistsSql, storyDigestsSql, storyIdsOf, storyMessagesSql, storyOverviewsOf, storyReportsSql } from './overview.js';
 
 /**
  * Each entry moves the schema one version up; never edit one that has shipped, add another.
@@ -1132,8 +1132,10 @@ export class PostgresStore implements Store {
     return feedItemCountsOf(await this.rows(feedItemCountsSql('$1'), [since]));
   }
 
-  async sentAlerts(since: number): Promise<SentAlert[]> {
-    return sentAlertsOf(await this.rows(sentAlertsSql('$1'), [since]));
+  async sentAlerts(since: number): Promise<SentAlerts> {
+    // Two reads that may see different moments: an alert whose story's watchlists were not read is counted under "other".
+    const [alerts, watchlists] = await Promise.all([this.rows(sentAlertsSql('$1'), [since]), this.rows(sentStoryWatchlistsSql('$1'), [since])]);
+    return sentAlertsOf(alerts, watchlists);
   }
 
   async deliveryCounts(since: number): Promise<DeliveryCounts> {

@@ -34,8 +34,8 @@ import {
 } from './store.js';
 import { bytesOf, CHAT_COLUMNS, chatRecordOf, chatSettingsColumns, chatSettingsOf, FEED_HEALTHY, feedState, STORY_REPORTS_READ, traceDeliveriesSql, traceDigestsSql, traceOf, TRACE_SELECT, uint32s, type ChatRow, type DeliveryRow, type DigestRow, type FeedRow, type TraceRow } from './rows.js';
 import { WEBSUB_COLUMNS, websubOf, websubValues, type WebsubRow } from './rows.js';
-import type { DeliveryCounts, SentAlert, StoryCursor, StoryOverview, WebsubSubscription } from './store.js';
-import { deliveryCountsOf, deliveryCountsSql, feedItemCountsOf, feedItemCountsSql, latestStoriesSql, NEWEST, sentAlertsOf, sentAlertsSql, storyDigestsSql, storyIdsOf, storyMessagesSql, storyOverviewsOf, storyReportsSql } from './overview.js';
+import type { DeliveryCounts, SentAlerts, StoryCursor, StoryOverview, WebsubSubscription } from './store.js';
+import { deliveryCountsOf, deliveryCountsSql, feedItemCountsOf, feedItemCountsSql, latestStoriesSql, NEWEST, sentAlertsOf, sentAlertsSql, sentStoryWatchlistsSql, storyDigestsSql, storyIdsOf, storyMessagesSql, storyOverviewsOf, storyReportsSql } from './overview.js';
 
 /** Each entry moves the schema one version up; never edit one that has shipped, add another. */
 export const MIGRATIONS: string[] = [
@@ -893,8 +893,8 @@ export class SqliteStore implements Store {
     return feedItemCountsOf(this.sql(feedItemCountsSql('?')).all(since));
   }
 
-  async sentAlerts(since: number): Promise<SentAlert[]> {
-    return sentAlertsOf(this.sql(sentAlertsSql('?')).all(since));
+  async sentAlerts(since: number): Promise<SentAlerts> {
+    return this.db.transaction(() => sentAlertsOf(this.sql(sentAlertsSql('?')).all(since), this.sql(sentStoryWatchlistsSql('?')).all(since)))();
   }
 
   async deliveryCounts(since: number): Promise<DeliveryCounts> {

@@ -261,12 +261,12 @@ export interface WebsubSubscription {
   requestedAt: number;
 }
 
-/** An alert sent to one destination, for the page's plot of alerts per watchlist. */
-export interface SentAlert {
-  at: number;
-  chat: string;
-  /** the watchlists the report that started its story matched (a chat's own: "chat:<id>:<n>") */
-  watchlists: string[];
+/** Alerts sent to each destination, for the page's plot of alerts per watchlist. */
+export interface SentAlerts {
+  /** oldest first */
+  alerts: Array<{ at: number; chat: string; storyId: number }>;
+  /** for each of their stories: the watchlists the report that started it matched (a chat's own: "chat:<id>:<n>") */
+  watchlists: Map<number, string[]>;
 }
 
 /** What became of the messages queued in a window; `pending` is the whole outbox's depth now. */
@@ -310,8 +310,8 @@ export const STORY_OVERVIEW_REPORTS = 50;
 export interface OverviewStore {
   /** new entries first seen at or after `since` (not a new feed's backlog), per feed */
   feedItemCounts(since: number): Promise<Map<string, number>>;
-  /** alerts (not edits, replies or digests) sent at or after `since`, oldest first */
-  sentAlerts(since: number): Promise<SentAlert[]>;
+  /** alerts (not edits, replies or digests) sent at or after `since`, with their stories' watchlists */
+  sentAlerts(since: number): Promise<SentAlerts>;
   /** what became of the messages queued at or after `since` */
   deliveryCounts(since: number): Promise<DeliveryCounts>;
   /** the newest `limit` stories, newest first; with `before`, those listed after that one (older, or as old with a lower id) */

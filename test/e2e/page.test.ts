@@ -95,6 +95,8 @@ http:
     expect(await rows.count()).toBe(4);
     const broken = page.locator('#feeds tr[data-health="failing"]');
     expect(await broken.count()).toBe(1);
+    // The one to look at comes first.
+    expect(await rows.first().getAttribute('data-health')).toBe('failing');
     expect(await broken.locator('.name').textContent()).toBe('Broken');
     expect(await broken.textContent()).toContain('failing since');
     expect(await broken.locator('.error').textContent()).toContain('500');
@@ -147,7 +149,7 @@ http:
       void dialog.dismiss();
     });
     await page.goto(`${base}/`);
-    const name = await page.locator('#feeds tbody tr').nth(2).locator('.name').textContent();
+    const name = await page.locator('#feeds tbody tr', { hasText: '/hostile.xml' }).locator('.name').textContent();
     expect(name).toMatch(/^Лента <img src=x/u);
     const outlet = page.locator('article.story', { hasText: 'Взрыв в Астане' }).locator('tr.report td').first();
     expect(await outlet.textContent()).toBe(name);

@@ -860,11 +860,15 @@ describe.each(backends)('$name store', (backend) => {
         await store.markRetry(row('@b'), '500', 9_000);
         await store.markFailed(row('@c'), 'chat not found', 1_300);
 
-        expect(await store.sentAlerts(0)).toEqual([
-          { at: 1_200, chat: '42', watchlists: ['w', 'chat:42:1'] },
-          { at: 2_100, chat: '@a', watchlists: ['w', 'chat:42:1'] },
-        ]);
-        expect(await store.sentAlerts(2_000)).toEqual([{ at: 2_100, chat: '@a', watchlists: ['w', 'chat:42:1'] }]);
+        expect(await store.sentAlerts(0)).toEqual({
+          alerts: [
+            { at: 1_200, chat: '42', storyId: id },
+            { at: 2_100, chat: '@a', storyId: id },
+          ],
+          watchlists: new Map([[id, ['w', 'chat:42:1']]]),
+        });
+        expect(await store.sentAlerts(2_000)).toEqual({ alerts: [{ at: 2_100, chat: '@a', storyId: id }], watchlists: new Map([[id, ['w', 'chat:42:1']]]) });
+        expect(await store.sentAlerts(3_000)).toEqual({ alerts: [], watchlists: new Map() });
         // Five messages queued from 1,000 on: three sent (one after a 429), one failed, one waiting after a try.
         expect(await store.deliveryCounts(0)).toEqual({ sent: 3, retried: 2, failed: 1, rateLimited: 1, pending: 1 });
         // Queued before the window: only the depth of the outbox counts.

@@ -3,6 +3,7 @@
 // told by outlets in four languages, alerts sent hour by hour to two channels and to subscribers.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { encodeReason } from '../../src/feeds/pace.js';
@@ -65,11 +66,14 @@ function batch(feedUrl: string, at: number, fill: Partial<FeedBatch>): FeedBatch
   return { feedUrl, at, items: [], newStories: [], storyKeys: [], reports: [], outbox: [], outboxRewrites: [], breaking: [], digestItems: [], fetch: { etag: null, lastModified: null }, ...fill };
 }
 
-/** A config naming the seed's feeds and channels, written to a temporary folder. */
-export function seedConfig(): Config {
-  const dir = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', 'steppewatch-seed-'));
+/** The URL of the seed's `n`th extra feed: a news site's many section feeds on 40 hosts. */
+export const extraFeedUrl = (n: number): string => `https://feeds${n % 40}.example/section-${n}.xml`;
+
+/** A config naming the seed's feeds (and `extraFeeds` more) and channels, written to a temporary folder. */
+export function seedConfig(extraFeeds = 0): Config {
+  const dir = mkdtempSync(join(tmpdir(), 'steppewatch-seed-'));
   const file = join(dir, 'steppewatch.yaml');
-  const feeds = SEED_FEEDS.map((f) => `  - { url: "${f.url}", name: "${f.name}", language: ${f.language} }`).join('\n');
+  const feeds = [...SEED_FEEDS.map((f) => `  - { url: "${f.url}", name: "${f.name}", language: ${f.language} }`), ...Array.from({ length: extraFeeds }, (_, n) => `  - url: "${extraFeedUrl(n)}"`)].join('\n');
   writeFileSync(
     file,
     `feeds:\n${feeds}\nwatchlists:\n  almaty-ar: 'ألماتي OR "ألما آتا"'\nchannels:\n  - chat: "@kz_alerts"\n    watchlists: [kazakhstan-unrest]\n  - chat: "@almaty_ar"\n    watchlists: [almaty-ar]\nsummary:\n  time_zone: Asia/Almaty\n`,
@@ -97,7 +101,7 @@ export async function seedStore(store: Store, options: { now: number; rounds?: n
     await store.commitFeedBatch(batch(url, now - 7 * 24 * HOUR + HOUR, { items: background }));
   }
   for (let extra = 0; extra < (options.extraFeeds ?? 0); extra++) {
-    await store.commitFeedBatch(batch(`https://feeds${extra % 40}.example/section-${extra}.xml`, now - 2 * HOUR, { feedTitle: `Section ${extra}` }));
+    await store.commitFeedBatch(batch(extraFeedUrl(extra), now - 2 * HOUR, { feedTitle: `Section ${extra}`, items: [item(`x-${extra}`, 'Погода', null, now - 2 * HOUR, 'no-match', null, [])] }));
   }
   for (let n = 0; n < total; n++) {
     const tellings = STORIES[n % STORIES.length] ?? [];
