@@ -28,7 +28,8 @@ COPY --from=build --chown=node:node /app/config ./config
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 VOLUME ["/app/data"]
-# /healthz, /readyz and /metrics (Prometheus).
+# /healthz, /readyz and /metrics (Prometheus); with http.page, the operator page at /, which needs
+# HTTP_AUTH_USER and HTTP_AUTH_PASSWORD here (it listens beyond loopback).
 EXPOSE 8080
 # The slim image has no curl: node asks /healthz itself.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

@@ -28,6 +28,30 @@ const RESIGNATION = {
 };
 const EXPLOSION = { title: 'Взрыв в Астане: объявлено чрезвычайное положение', link: 'https://lenta.example.test/astana-blast', guid: 'l1', minutesAgo: 10, description: 'В Астане прогремел взрыв, в городе объявлено чрезвычайное положение.' };
 
+describe('the operator page, refused', () => {
+  it('will not serve the page beyond loopback without a password: run and check-config exit 1 naming http.auth', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steppewatch-page-refused-'));
+    try {
+      const config = join(dir, 'steppewatch.yaml');
+      writeFileSync(config, 'feeds:\n  - url: http://127.0.0.1:9/rss.xml\nhttp:\n  page: true\n');
+      const env = { DATABASE_URL: `sqlite:${join(dir, 'state.db')}`, HTTP_HOST: '0.0.0.0', HTTP_PORT: String(await freePort()) };
+      const message = `${config}: http.auth: is needed: http.page is on and the server listens on 0.0.0.0, beyond this machine`;
+      for (const command of ['run', 'check-config']) {
+        const result = await runCli([command, '--config', config], env);
+        expect(result.code, command).toBe(1);
+        expect(result.stderr, command).toContain(message);
+      }
+      // With credentials from the environment, check-config says who may see it (never the password).
+      const allowed = await runCli(['check-config', '--config', config], { ...env, HTTP_AUTH_USER: 'ops', HTTP_AUTH_PASSWORD: 'twelve chars or more' });
+      expect(allowed.code).toBe(0);
+      expect(allowed.stdout).toMatch(/page: {7}http:\/\/0\.0\.0\.0:\d+\/ \(basic auth for ops, from HTTP_AUTH_USER and HTTP_AUTH_PASSWORD\)/u);
+      expect(allowed.stdout).not.toContain('twelve chars');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.skipIf(missing !== null)('the operator page, in Chromium', () => {
   let feeds: FeedServer;
   let telegram: FakeTelegram;
