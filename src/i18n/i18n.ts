@@ -65,8 +65,14 @@ const PDI = '\u2069';
 function rightToLeft(message: string): string {
   return message
     .split(MARKUP)
-    .map((part, i) => (i % 2 === 1 ? part : part.replace(LTR_RUN, (run: string, at: number, whole: string) => (whole[at - 1] === FSI ? run : `${FSI}${run}${PDI}`))))
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(LTR_RUN, (run: string, at: number, whole: string) => (whole[at - 1] === FSI ? run : isolate(run)))))
     .join('');
+}
+
+/** A run in isolates; a closing bracket it did not open stays outside, with the one that opened it ("(429)" not "((429"). */
+function isolate(run: string): string {
+  const unopened = run.endsWith(')') && run.split('(').length < run.split(')').length;
+  return unopened ? `${FSI}${run.slice(0, -1)}${PDI})` : `${FSI}${run}${PDI}`;
 }
 
 /** The message `key` in `locale` with its placeholders filled (falling back to English for a missing key). */

@@ -51,6 +51,9 @@ describe('message catalogs', () => {
     // Isolates go around text, never inside a tag.
     expect(arabic).toMatch(/<code>[^<]*<\/code>/u);
     expect(t('ar', 'help')).toContain('\u2068/presets\u2069');
+    // A bracket opened outside a Latin run is closed outside it too, so it is not drawn twice.
+    expect(t('ar', 'page.delivery.rateLimited')).toContain('(\u2068429\u2069)');
+    expect(t('ar', 'page.asOf', { time: '2026-12-07 18:52', zone: 'Asia/Almaty' })).toContain('\u20682026-12-07 18:52 (Asia/Almaty)\u2069');
   });
 
   it('maps Telegram language codes to the languages it speaks, English otherwise', () => {
