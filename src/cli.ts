@@ -28,7 +28,7 @@ import { scheduleTickMs } from './worker/tick.js';
 import { isLink, linkVariants, operatorWhyAnswer } from './bot/why.js';
 import { pageCredentials } from './page/access.js';
 import { translator } from './i18n/i18n.js';
-import { unescapeHtml } from './summary/render.js';
+import { plainText } from './summary/render.js';
 import { ChatSummarizer, extractive, type Summarizer } from './summary/llm.js';
 import { HttpServerError } from './worker/http.js';
 import { runService } from './worker/service.js';
@@ -227,7 +227,7 @@ async function runWhy(rest: string[], values: { config?: string; json?: boolean 
       for (const trace of traces) process.stdout.write(`${JSON.stringify(trace)}\n`);
     } else {
       const answer = await operatorWhyAnswer(traces, { store, config, tr: translator('en'), now: Date.now() });
-      process.stdout.write(`${unescapeHtml(answer.replace(/<[^>]*>/gu, ''))}\n`);
+      process.stdout.write(`${plainText(answer)}\n`);
     }
     return traces.length > 0 ? 0 : 1;
   } catch (error) {

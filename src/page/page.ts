@@ -11,8 +11,9 @@ import { isLink, linkVariants, operatorWhyAnswer } from '../bot/why.js';
 import type { Config } from '../config/load.js';
 import { isLocale, LOCALES, translator, type Locale } from '../i18n/i18n.js';
 import { scrub } from '../log.js';
+import { storeProblem } from '../store/problem.js';
 import type { Store, StoryCursor } from '../store/store.js';
-import { unescapeHtml } from '../summary/render.js';
+import { plainText } from '../summary/render.js';
 import { VERSION } from '../version.js';
 import { authorized, type Credentials } from './access.js';
 import type { SafeHtml } from './html.js';
@@ -145,7 +146,7 @@ export function createOperatorPage(options: OperatorPageOptions): OperatorPage {
     const traces = await store.traceLinks(linkVariants(link));
     const answer = await operatorWhyAnswer(traces, { store, config, tr, now: view.now, chatLabel });
     // The answer is Telegram HTML (bold names, escaped values): plain lines for the page, which escapes them again.
-    const lines = answer.split('\n').map((line) => unescapeHtml(line.replace(/<[^>]*>/gu, '')));
+    const lines = plainText(answer).split('\n');
     return whyPage(view, link, lines);
   }
 
@@ -172,15 +173,14 @@ export function createOperatorPage(options: OperatorPageOptions): OperatorPage {
         return true;
       }
       const view: PageView = { locale, timeZone: options.config().summary.timeZone, now: now(), version: VERSION, path: url.pathname, query: url.searchParams };
-      switch (url.pathname) {
-        case '/stories':
-          sendPage(request, response, 200, await stories(view, query.data.before));
-          break;
-        case '/why':
-          sendPage(request, response, 200, await why(view, query.data.link ?? ''));
-          break;
-        default:
-          sendPage(request, response, 200, await overview(view));
+      try {
+        const page = url.pathname === '/stories' ? await stories(view, query.data.before) : url.pathname === '/why' ? await why(view, query.data.link ?? '') : await overview(view);
+        sendPage(request, response, 200, page);
+      } catch (error) {
+        // A database that fails is named with its fix, as /readyz names it; anything else is the server's fault.
+        const problem = storeProblem(error);
+        if (problem === null) throw error;
+        send(request, response, 503, 'text/plain; charset=utf-8', scrub(`the store cannot be read: ${problem}\n`, secrets));
       }
       return true;
     },

@@ -4,6 +4,7 @@
 
 import { LOCALES, translator, type Locale, type MessageKey, type MessageParams } from '../i18n/i18n.js';
 import type { DeliveryCounts, StoryOverview } from '../store/store.js';
+import { plainText } from '../summary/render.js';
 import { html, httpHref, trusted, type SafeHtml } from './html.js';
 import { OTHER, storyDelivery, SUBSCRIBERS, type Destinations, type FeedRow, type Volume } from './overview.js';
 import { seriesColour, volumePlot } from './plot.js';
@@ -45,12 +46,7 @@ function say(view: PageView, key: MessageKey, params?: MessageParams): SafeHtml 
 
 /** A catalog message as plain text, for attributes and the plot's tooltips. */
 function sayText(view: PageView, key: MessageKey, params?: MessageParams): string {
-  return translator(view.locale)(key, params)
-    .replace(/<[^>]*>/gu, '')
-    .replace(/&lt;/gu, '<')
-    .replace(/&gt;/gu, '>')
-    .replace(/&quot;/gu, '"')
-    .replace(/&amp;/gu, '&');
+  return plainText(translator(view.locale)(key, params));
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>();

@@ -47,6 +47,11 @@ export function unescapeHtml(text: string): string {
   return text.replace(/&lt;/gu, '<').replace(/&gt;/gu, '>').replace(/&quot;/gu, '"').replace(/&amp;/gu, '&');
 }
 
+/** A Telegram HTML message as the text it shows: tags dropped, entities decoded. */
+export function plainText(html: string): string {
+  return unescapeHtml(html.replace(/<[^>]*>/gu, ''));
+}
+
 /** Checked again here, not only at ingestion: whatever reaches an href must be http(s). */
 function safeHref(link: string | null): string | null {
   return safeLink(link, null);

@@ -109,6 +109,16 @@ describe('the operator page over HTTP', () => {
     expect(second).not.toContain('rel="next"');
   });
 
+  it('names a database that fails, as /readyz does, instead of an error page', async () => {
+    // A disk that fails under a read: no local server stands in for that, so the store's read does.
+    const ioError = Object.assign(new Error('disk I/O error'), { name: 'SqliteError', code: 'SQLITE_IOERR_READ' });
+    const failing = new Proxy(store, { get: (target, name, receiver) => (name === 'feedStates' ? () => Promise.reject(ioError) : Reflect.get(target, name, receiver) as unknown) });
+    const base = await serve({ store: failing });
+    const failed = await fetch(`${base}/`);
+    expect(failed.status).toBe(503);
+    expect(await failed.text()).toBe('the store cannot be read: the SQLite database could not be read or written (disk I/O error): check the disk and the file system it is on\n');
+  });
+
   it('asks for a link, not a script, in the search', async () => {
     const base = await serve();
     const body = await (await fetch(`${base}/why?link=${encodeURIComponent('javascript:alert(1)//"><b>x')}`)).text();
