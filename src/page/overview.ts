@@ -46,7 +46,6 @@ export interface FeedRow {
   nextPollAt: number | null;
   /** new entries a day over the last week (or since its first poll), null before one */
   perDay: number | null;
-  state: FeedState | null;
 }
 
 /** A URL as the page shows it: user and password taken out. */
@@ -84,7 +83,6 @@ export function feedRows(feeds: readonly FeedConfig[], states: readonly FeedStat
       lastError: state?.lastError ?? null,
       nextPollAt: state?.nextPollAt ?? null,
       perDay,
-      state,
     };
   });
   // Array.prototype.sort is stable: config order within each group.
