@@ -141,7 +141,8 @@ export function createOperatorPage(options: OperatorPageOptions): OperatorPage {
       const name = destinations.nameOf(chat);
       if (name !== null) return name;
       if (!numbered.has(chat)) numbered.set(chat, numbered.size + 1);
-      return tr('page.why.subscriber', { n: numbered.get(chat) ?? 0 });
+      // A label in words, escaped once where the answer is built.
+      return plainText(tr('page.why.subscriber', { n: numbered.get(chat) ?? 0 }));
     };
     const traces = await store.traceLinks(linkVariants(link));
     const answer = await operatorWhyAnswer(traces, { store, config, tr, now: view.now, chatLabel });
