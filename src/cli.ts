@@ -128,10 +128,14 @@ async function storedFeedStates(databaseUrl: string): Promise<Map<string, FeedSt
   }
 }
 
+/** Where `run`'s HTTP server listens: the environment over the config. */
+function httpAddress(config: Config, env: Env): { host: string; port: number } {
+  return { host: env.HTTP_HOST ?? config.http.host, port: env.HTTP_PORT ?? config.http.port };
+}
+
 /** Whether and how the operator page is served, and to whom. */
 function describePage(config: Config, env: Env): string {
-  const host = env.HTTP_HOST ?? config.http.host;
-  const port = env.HTTP_PORT ?? config.http.port;
+  const { host, port } = httpAddress(config, env);
   if (!config.http.page || port === 0) return `  page:       off${config.http.page ? ' (the HTTP server is off)' : ''}`;
   const credentials = pageCredentials(config, host, env);
   const from = env.HTTP_AUTH_USER !== undefined ? 'HTTP_AUTH_USER and HTTP_AUTH_PASSWORD' : 'http.auth';
@@ -314,8 +318,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run': {
       const config = loadConfig(configFile);
-      const host = env.HTTP_HOST ?? config.http.host;
-      const port = env.HTTP_PORT ?? config.http.port;
+      const { host, port } = httpAddress(config, env);
       // Refused before anything starts: a page that would be open to the network without a password.
       const credentials = port > 0 ? pageCredentials(config, host, env) : null;
       const pageSecrets = [...secrets, config.http.auth?.password ?? '', config.bot.webhook?.secret ?? ''];
